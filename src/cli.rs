@@ -1,0 +1,549 @@
+//! argv → `Config`. Pure: no syscalls, no allocation; unit-tested and
+//! property-tested on the host. Every usage error is caught here, before
+//! any namespace exists.
+//!
+//! Syntax follows unshare(1) (getopt_long with a leading `+`): short options
+//! cluster (`-pui`), a short option's argument may be attached (`-w/tmp`) or
+//! the next word; a long option's argument follows `=` or is the next word,
+//! except `--mount-proc`, whose argument is optional and so only `=DIR`.
+//! Options end at `--` or at the first word that is not an option.
+
+use crate::sys::Zstr;
+use crate::z;
+use linux_raw_sys::general as k;
+
+/// Mount propagation applied to `/` in a new mount namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Propagation {
+    Private,
+    Slave,
+    Shared,
+    Unchanged,
+}
+
+impl Propagation {
+    /// The `MS_*` flag for `mount(2)`, or `None` to leave `/` alone.
+    pub fn flag(self) -> Option<u32> {
+        match self {
+            Propagation::Private => Some(k::MS_PRIVATE),
+            Propagation::Slave => Some(k::MS_SLAVE),
+            Propagation::Shared => Some(k::MS_SHARED),
+            Propagation::Unchanged => None,
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Config<'a> {
+    /// `CLONE_NEW*` for clone(2); the time namespace is apart (`time`)
+    /// because legacy clone() cannot create one.
+    pub clone_flags: u32,
+    pub time: bool,
+    pub monotonic: Option<i64>,
+    pub boottime: Option<i64>,
+    pub map_user: Option<u32>,
+    pub map_group: Option<u32>,
+    pub hostname: Option<&'a [u8]>,
+    pub mount_proc: Option<Zstr<'a>>,
+    pub propagation: Propagation,
+    pub wd: Option<Zstr<'a>>,
+    pub root: Option<Zstr<'a>>,
+    /// COMMAND itself is PID 1 of the new PID namespace: no init of ours.
+    pub exec: bool,
+    pub subreaper: bool,
+    pub no_kill_child: bool,
+    pub verbose: bool,
+    /// Index in argv of COMMAND.
+    pub command: usize,
+    /// COMMAND, argv[command].
+    pub name: Zstr<'a>,
+}
+
+impl Config<'_> {
+    pub fn has(&self, flag: u32) -> bool {
+        self.clone_flags & flag != 0
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Action<'a> {
+    Run(Config<'a>),
+    Help,
+    Version,
+}
+
+/// A usage error: what was wrong, and the word it was about.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Usage<'a> {
+    pub what: &'static str,
+    pub word: &'a [u8],
+}
+
+/// `HOST_NAME_MAX`: sethostname(2) refuses more.
+pub const HOSTNAME_MAX: usize = 64;
+
+/// The options, and what each one takes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Opt {
+    Ns(u32),
+    Time,
+    MapRoot,
+    MapUser,
+    MapGroup,
+    Hostname,
+    MountProc,
+    Propagation,
+    Wd,
+    Root,
+    Monotonic,
+    Boottime,
+    Exec,
+    Subreaper,
+    NoKillChild,
+    Verbose,
+    Help,
+    Version,
+}
+
+impl Opt {
+    fn takes_arg(self) -> bool {
+        matches!(
+            self,
+            Opt::MapUser
+                | Opt::MapGroup
+                | Opt::Hostname
+                | Opt::Propagation
+                | Opt::Wd
+                | Opt::Root
+                | Opt::Monotonic
+                | Opt::Boottime
+        )
+    }
+}
+
+/// (short, long, option). Short 0: long only.
+const OPTS: &[(u8, &str, Opt)] = &[
+    (b'p', "pid", Opt::Ns(k::CLONE_NEWPID)),
+    (b'u', "uts", Opt::Ns(k::CLONE_NEWUTS)),
+    (b'i', "ipc", Opt::Ns(k::CLONE_NEWIPC)),
+    (b'm', "mount", Opt::Ns(k::CLONE_NEWNS)),
+    (b'n', "net", Opt::Ns(k::CLONE_NEWNET)),
+    (b'U', "user", Opt::Ns(k::CLONE_NEWUSER)),
+    (b'C', "cgroup", Opt::Ns(k::CLONE_NEWCGROUP)),
+    (b'T', "time", Opt::Time),
+    (b'r', "map-root-user", Opt::MapRoot),
+    (0, "map-user", Opt::MapUser),
+    (0, "map-group", Opt::MapGroup),
+    (0, "hostname", Opt::Hostname),
+    (0, "mount-proc", Opt::MountProc),
+    (0, "propagation", Opt::Propagation),
+    (b'w', "wd", Opt::Wd),
+    (b'R', "root", Opt::Root),
+    (0, "monotonic", Opt::Monotonic),
+    (0, "boottime", Opt::Boottime),
+    (0, "exec", Opt::Exec),
+    (b's', "subreaper", Opt::Subreaper),
+    (0, "no-kill-child", Opt::NoKillChild),
+    (b'v', "verbose", Opt::Verbose),
+    (b'h', "help", Opt::Help),
+    (b'V', "version", Opt::Version),
+];
+
+fn usage<'a, T>(what: &'static str, word: &'a [u8]) -> Result<T, Usage<'a>> {
+    Err(Usage { what, word })
+}
+
+/// Parses `args` (argv without argv[0]; `args[0]` is argv[1]).
+pub fn parse<'a>(args: &[Zstr<'a>]) -> Result<Action<'a>, Usage<'a>> {
+    let mut cfg = Config {
+        clone_flags: 0,
+        time: false,
+        monotonic: None,
+        boottime: None,
+        map_user: None,
+        map_group: None,
+        hostname: None,
+        mount_proc: None,
+        propagation: Propagation::Private,
+        wd: None,
+        root: None,
+        exec: false,
+        subreaper: false,
+        no_kill_child: false,
+        verbose: false,
+        command: 0,
+        name: z!(""),
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let word = args[i].with_nul();
+        i += 1;
+        if word == b"--\0" {
+            break;
+        }
+        if let Some(long) = word.strip_prefix(b"--") {
+            let eq = long.iter().position(|&b| b == b'=' || b == 0).unwrap_or(0);
+            let name = &long[..eq];
+            let Some(&(_, _, opt)) = OPTS.iter().find(|o| o.1.as_bytes() == name) else {
+                return usage("unrecognized option", strip_nul(word));
+            };
+            let value = if long[eq] == b'=' {
+                if !opt.takes_arg() && opt != Opt::MountProc {
+                    return usage("option takes no argument", strip_nul(word));
+                }
+                Some(cstr(&long[eq + 1..]))
+            } else if opt.takes_arg() {
+                let Some(v) = args.get(i) else {
+                    return usage("option requires an argument", strip_nul(word));
+                };
+                i += 1;
+                Some(*v)
+            } else {
+                None
+            };
+            if let Some(a) = apply(&mut cfg, opt, value)? {
+                return Ok(a);
+            }
+        } else if word.len() > 2 && word[0] == b'-' {
+            // A cluster of short options; one that takes an argument takes
+            // the rest of the word, or the next word.
+            let mut j = 1;
+            while word[j] != 0 {
+                let ch = word[j];
+                let Some(&(_, _, opt)) = OPTS.iter().find(|o| o.0 == ch && ch != 0) else {
+                    return usage("invalid option", strip_nul(word));
+                };
+                j += 1;
+                let value = if opt.takes_arg() {
+                    let v = if word[j] != 0 {
+                        cstr(&word[j..])
+                    } else if let Some(v) = args.get(i) {
+                        i += 1;
+                        *v
+                    } else {
+                        return usage("option requires an argument", strip_nul(word));
+                    };
+                    j = word.len() - 1;
+                    Some(v)
+                } else {
+                    None
+                };
+                if let Some(a) = apply(&mut cfg, opt, value)? {
+                    return Ok(a);
+                }
+            }
+        } else {
+            // The first word that is not an option is COMMAND.
+            i -= 1;
+            break;
+        }
+    }
+    if i >= args.len() {
+        return usage("missing COMMAND", b"");
+    }
+    // argv[0] is nsinit itself.
+    cfg.command = i + 1;
+    cfg.name = args[i];
+    if cfg.time && cfg.monotonic.is_none() && cfg.boottime.is_none() {
+        // Fine: a time namespace with zero offsets, like unshare -T.
+    } else if !cfg.time && (cfg.monotonic.is_some() || cfg.boottime.is_some()) {
+        // unshare(1) makes --monotonic/--boottime imply --time.
+        cfg.time = true;
+    }
+    Ok(Action::Run(cfg))
+}
+
+fn apply<'a>(cfg: &mut Config<'a>, opt: Opt, value: Option<Zstr<'a>>) -> Result<Option<Action<'a>>, Usage<'a>> {
+    let v = value.map_or(&b""[..], |v| v.bytes());
+    match opt {
+        Opt::Ns(f) => cfg.clone_flags |= f,
+        Opt::Time => cfg.time = true,
+        Opt::MapRoot => {
+            cfg.map_user = Some(0);
+            cfg.map_group = Some(0);
+            cfg.clone_flags |= k::CLONE_NEWUSER;
+        }
+        Opt::MapUser | Opt::MapGroup => {
+            let id = match crate::out::parse_i64(v) {
+                // The kernel's (uid_t)-1 is "no id": refuse it as it does.
+                Some(n) if (0..u32::MAX as i64).contains(&n) => n as u32,
+                _ => return usage("not a valid id", v),
+            };
+            if opt == Opt::MapUser {
+                cfg.map_user = Some(id);
+            } else {
+                cfg.map_group = Some(id);
+            }
+            cfg.clone_flags |= k::CLONE_NEWUSER;
+        }
+        Opt::Hostname => {
+            if v.len() > HOSTNAME_MAX {
+                return usage("hostname longer than 64 bytes", v);
+            }
+            cfg.hostname = Some(v);
+            cfg.clone_flags |= k::CLONE_NEWUTS;
+        }
+        Opt::MountProc => {
+            cfg.mount_proc = Some(match value {
+                Some(d) if !d.bytes().is_empty() => d,
+                Some(_) => return usage("empty directory", v),
+                None => z!("/proc"),
+            });
+            cfg.clone_flags |= k::CLONE_NEWNS;
+        }
+        Opt::Propagation => {
+            cfg.propagation = match v {
+                b"private" => Propagation::Private,
+                b"slave" => Propagation::Slave,
+                b"shared" => Propagation::Shared,
+                b"unchanged" => Propagation::Unchanged,
+                _ => return usage("propagation must be private, slave, shared or unchanged", v),
+            }
+        }
+        Opt::Wd | Opt::Root => {
+            let Some(d) = value.filter(|d| !d.bytes().is_empty()) else {
+                return usage("empty directory", v);
+            };
+            if opt == Opt::Wd {
+                cfg.wd = Some(d);
+            } else {
+                cfg.root = Some(d);
+            }
+        }
+        Opt::Monotonic | Opt::Boottime => {
+            let Some(secs) = crate::out::parse_i64(v) else {
+                return usage("not a number of seconds", v);
+            };
+            if opt == Opt::Monotonic {
+                cfg.monotonic = Some(secs);
+            } else {
+                cfg.boottime = Some(secs);
+            }
+            cfg.time = true;
+        }
+        Opt::Exec => cfg.exec = true,
+        Opt::Subreaper => cfg.subreaper = true,
+        Opt::NoKillChild => cfg.no_kill_child = true,
+        Opt::Verbose => cfg.verbose = true,
+        Opt::Help => return Ok(Some(Action::Help)),
+        Opt::Version => return Ok(Some(Action::Version)),
+    }
+    Ok(None)
+}
+
+fn strip_nul(w: &[u8]) -> &[u8] {
+    w.strip_suffix(b"\0").unwrap_or(w)
+}
+
+/// A tail of an argv word: still NUL-terminated.
+fn cstr(with_nul: &[u8]) -> Zstr<'_> {
+    Zstr::new(with_nul).unwrap_or(z!(""))
+}
+
+pub const HELP: &str = "\
+Usage: nsinit [OPTIONS] [--] COMMAND [ARG...]
+Run COMMAND in new namespaces, with a PID 1 that reaps and forwards signals.
+
+Namespaces:
+  -p, --pid             new PID namespace (COMMAND runs under a tiny init)
+  -u, --uts             new UTS namespace
+  -i, --ipc             new IPC namespace
+  -m, --mount           new mount namespace (/ made private, see --propagation)
+  -n, --net             new network namespace, loopback brought up
+  -U, --user            new user namespace
+  -C, --cgroup          new cgroup namespace
+  -T, --time            new time namespace
+      --monotonic=SECS  CLOCK_MONOTONIC offset (implies --time)
+      --boottime=SECS   CLOCK_BOOTTIME offset (implies --time)
+User namespace:
+  -r, --map-root-user   map current user and group to root (implies --user)
+      --map-user=UID    map current user to UID (implies --user)
+      --map-group=GID   map current group to GID (implies --user; setgroups denied)
+Inside:
+      --hostname=NAME   set the hostname (implies --uts)
+      --mount-proc[=DIR]  mount a fresh proc on DIR, default /proc (implies --mount)
+      --propagation=private|slave|shared|unchanged   for / (default private)
+  -w, --wd=DIR          working directory of COMMAND
+  -R, --root=DIR        root directory of COMMAND (chroot)
+PID 1:
+      --exec            with --pid, COMMAND itself is PID 1 (no init)
+  -s, --subreaper       adopt orphans (automatic when COMMAND is our direct
+                        child outside a new PID namespace)
+      --no-kill-child   COMMAND survives when nsinit is killed
+  -v, --verbose         one line per setup step on stderr
+  -h, --help            this help
+  -V, --version         version
+
+Exit status: COMMAND's, or 128+N if killed by signal N; 125 nsinit failed;
+126 COMMAND not executable; 127 COMMAND not found.
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    /// argv words as the kernel lays them out: NUL-terminated.
+    fn words(s: &[&str]) -> Vec<Vec<u8>> {
+        s.iter().map(|w| w.bytes().chain([0]).collect()).collect()
+    }
+
+    fn zs(w: &[Vec<u8>]) -> Vec<Zstr<'_>> {
+        w.iter().map(|c| Zstr::new(c).unwrap()).collect()
+    }
+
+    fn run(s: &[&str]) -> Result<Config<'static>, (String, String)> {
+        let owned: &'static Vec<Vec<u8>> = Box::leak(Box::new(words(s)));
+        let refs: &'static Vec<Zstr<'static>> = Box::leak(Box::new(zs(owned)));
+        match parse(refs) {
+            Ok(Action::Run(c)) => Ok(c),
+            Ok(a) => panic!("{a:?}"),
+            Err(u) => Err((u.what.into(), String::from_utf8(u.word.to_vec()).unwrap())),
+        }
+    }
+
+    fn err(s: &[&str]) -> String {
+        run(s).unwrap_err().0
+    }
+
+    #[test]
+    fn namespaces_and_command() {
+        let c = run(&["-pui", "--net", "--", "sh", "-c", "x"]).unwrap();
+        assert_eq!(c.clone_flags, k::CLONE_NEWPID | k::CLONE_NEWUTS | k::CLONE_NEWIPC | k::CLONE_NEWNET);
+        // argv[0] nsinit, argv[1..=3] options and --, argv[4] sh.
+        assert_eq!(c.command, 4);
+        let c = run(&["-m", "sh", "--pid"]).unwrap();
+        assert_eq!(c.command, 2, "the first non-option word ends the options");
+        assert_eq!(c.clone_flags, k::CLONE_NEWNS);
+        let c = run(&["--user", "--cgroup", "-T", "true"]).unwrap();
+        assert_eq!(c.clone_flags, k::CLONE_NEWUSER | k::CLONE_NEWCGROUP);
+        assert!(c.time);
+    }
+
+    #[test]
+    fn implications() {
+        let c = run(&["--hostname=box", "true"]).unwrap();
+        assert_eq!(c.hostname, Some(&b"box"[..]));
+        assert!(c.has(k::CLONE_NEWUTS));
+        let c = run(&["--mount-proc", "true"]).unwrap();
+        assert_eq!(c.mount_proc, Some(z!("/proc")));
+        assert!(c.has(k::CLONE_NEWNS));
+        let c = run(&["--mount-proc=/mnt/p", "true"]).unwrap();
+        assert_eq!(c.mount_proc, Some(z!("/mnt/p")));
+        let c = run(&["-r", "true"]).unwrap();
+        assert_eq!((c.map_user, c.map_group), (Some(0), Some(0)));
+        assert!(c.has(k::CLONE_NEWUSER));
+        let c = run(&["--map-user", "1000", "--map-group=100", "true"]).unwrap();
+        assert_eq!((c.map_user, c.map_group), (Some(1000), Some(100)));
+        let c = run(&["--boottime=-3600", "true"]).unwrap();
+        assert!(c.time);
+        assert_eq!(c.boottime, Some(-3600));
+        assert_eq!(c.monotonic, None);
+    }
+
+    #[test]
+    fn arguments_attached_or_apart() {
+        for args in [
+            &["-w/tmp", "true"][..],
+            &["-w", "/tmp", "true"],
+            &["--wd=/tmp", "true"],
+            &["--wd", "/tmp", "true"],
+            &["-pw", "/tmp", "true"],
+            &["-pw/tmp", "true"],
+        ] {
+            assert_eq!(run(args).unwrap().wd, Some(z!("/tmp")), "{args:?}");
+        }
+        let c = run(&["-R", "/srv", "--propagation", "slave", "true"]).unwrap();
+        assert_eq!(c.root, Some(z!("/srv")));
+        assert_eq!(c.propagation, Propagation::Slave);
+        assert_eq!(c.propagation.flag(), Some(k::MS_SLAVE));
+        assert_eq!(run(&["--propagation=unchanged", "true"]).unwrap().propagation.flag(), None);
+    }
+
+    #[test]
+    fn flags_of_pid1() {
+        let c = run(&["--exec", "-p", "-sv", "--no-kill-child", "true"]).unwrap();
+        assert!(c.exec && c.subreaper && c.verbose && c.no_kill_child);
+    }
+
+    #[test]
+    fn help_and_version_win() {
+        let w = words(&["-h"]);
+        let r = zs(&w);
+        assert_eq!(parse(&r), Ok(Action::Help));
+        let w = words(&["-p", "--version", "--bogus"]);
+        let r = zs(&w);
+        assert_eq!(parse(&r), Ok(Action::Version));
+    }
+
+    #[test]
+    fn usage_errors() {
+        assert_eq!(err(&[]), "missing COMMAND");
+        assert_eq!(err(&["-p"]), "missing COMMAND");
+        assert_eq!(err(&["-p", "--"]), "missing COMMAND");
+        assert_eq!(run(&["--bogus", "true"]).unwrap_err(), ("unrecognized option".into(), "--bogus".into()));
+        assert_eq!(run(&["-px", "true"]).unwrap_err(), ("invalid option".into(), "-px".into()));
+        assert_eq!(err(&["--pid=1", "true"]), "option takes no argument");
+        assert_eq!(err(&["--hostname"]), "option requires an argument");
+        assert_eq!(err(&["-w"]), "option requires an argument");
+        assert_eq!(err(&["--hostname", &"x".repeat(65), "true"]), "hostname longer than 64 bytes");
+        assert!(run(&["--hostname", &"x".repeat(64), "true"]).is_ok());
+        assert_eq!(err(&["--monotonic=soon", "true"]), "not a number of seconds");
+        assert_eq!(err(&["--boottime=", "true"]), "not a number of seconds");
+        assert_eq!(err(&["--map-user=-1", "true"]), "not a valid id");
+        assert_eq!(err(&["--map-user=4294967295", "true"]), "not a valid id");
+        assert_eq!(err(&["--map-group=root", "true"]), "not a valid id");
+        assert_eq!(err(&["--propagation=bogus", "true"]), "propagation must be private, slave, shared or unchanged");
+        assert_eq!(err(&["--mount-proc=", "true"]), "empty directory");
+        assert_eq!(err(&["--wd=", "true"]), "empty directory");
+    }
+
+    #[test]
+    fn lone_dash_is_a_command() {
+        // Like getopt: "-" is not an option.
+        assert_eq!(run(&["-"]).unwrap().command, 1);
+    }
+
+    /// Property test over random argv: the parser never panics, and every
+    /// accepted COMMAND index points inside argv at a word that is not an
+    /// option consumed as such.
+    #[test]
+    fn random_argv_never_panics() {
+        let pieces: &[&str] = &[
+            "-p", "-u", "-i", "-m", "-n", "-U", "-C", "-T", "-r", "-w", "-R", "-v", "-s", "-pui", "-wx", "--",
+            "--pid", "--hostname", "--hostname=", "--mount-proc", "--mount-proc=", "--mount-proc=/p",
+            "--propagation", "--propagation=shared", "--monotonic", "--monotonic=12", "--boottime=-1",
+            "--map-user", "--map-user=5", "--map-group=x", "--exec", "--no-kill-child", "--wd", "--root=/",
+            "--", "-", "", "x", "sh", "-x", "---", "--=", "=", "-=", "-\u{e9}", "99999999999999999999",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..200_000 {
+            let n = (next() % 7) as usize;
+            let mut argv = Vec::new();
+            for _ in 0..n {
+                let r = next();
+                if r % 11 == 0 {
+                    // Arbitrary bytes, NUL excluded.
+                    let len = (r >> 8) as usize % 6;
+                    let bytes: Vec<u8> = (0..len).map(|b| ((r >> (16 + b * 7)) as u8).max(1)).collect();
+                    argv.push(bytes.into_iter().chain([0]).collect());
+                } else {
+                    argv.push(words(&[pieces[(r >> 8) as usize % pieces.len()]]).remove(0));
+                }
+            }
+            let refs = zs(&argv);
+            if let Ok(Action::Run(c)) = parse(&refs) {
+                assert!(c.command >= 1 && c.command <= refs.len(), "{refs:?} -> {}", c.command);
+                if let Some(h) = c.hostname {
+                    assert!(h.len() <= HOSTNAME_MAX);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! nsinit: run a command in new Linux namespaces behind a correct PID 1.
+//!
+//! The routing table. Data flows one way:
+//! argv → `cli` → `Config` → `spawn` (parent) → `ns` (child) → execve,
+//! while `init` waits for statuses. Only `arch` and `sys` contain `unsafe`.
+
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+#[allow(unsafe_code)]
+pub mod arch;
+pub mod cli;
+pub mod init;
+pub mod ns;
+pub mod out;
+pub mod spawn;
+#[allow(unsafe_code)]
+pub mod sys;
+
+use cli::Action;
+use out::Line;
+use sys::Process;
+
+/// The most argv words nsinit looks at before COMMAND; plenty for every
+/// option at once, and it keeps parsing allocation-free.
+const MAX_ARGS: usize = 64;
+
+/// Called by `_start` with the initial stack pointer; never returns.
+#[cfg(not(test))]
+#[allow(unsafe_code)]
+extern "C" fn entry(sp: *const usize) -> ! {
+    // SAFETY: `_start` passes the stack pointer the kernel gave it.
+    let p = unsafe { Process::from_stack(sp) };
+    sys::exit(main(&p))
+}
+
+/// parse, then run; returns the exit status.
+pub fn main(p: &Process) -> u8 {
+    let mut words = [z!(""); MAX_ARGS];
+    let n = p.argc().saturating_sub(1).min(MAX_ARGS);
+    for (i, w) in words[..n].iter_mut().enumerate() {
+        *w = p.arg(i + 1);
+    }
+    match cli::parse(&words[..n]) {
+        Ok(Action::Run(cfg)) => spawn::run(&cfg, p),
+        Ok(Action::Help) => {
+            let _ = sys::write(1, cli::HELP.as_bytes());
+            0
+        }
+        Ok(Action::Version) => {
+            let _ = sys::write(1, concat!("nsinit ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
+            0
+        }
+        Err(u) => {
+            let mut l = Line::<256>::default();
+            l.s(b"nsinit: ").s(u.what.as_bytes());
+            if !u.word.is_empty() {
+                l.s(b": ").s(u.word);
+            }
+            l.s(b"\nTry 'nsinit --help' for more information.\n");
+            let _ = sys::write(2, l.as_bytes());
+            125
+        }
+    }
+}

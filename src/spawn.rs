@@ -1,0 +1,325 @@
+//! The clone plan: which process is whose child, with which flags, on
+//! which stack, and how a failure anywhere reaches the one process that
+//! reports it.
+//!
+//! ```text
+//!   nsinit ─clone─▶ COMMAND                     (no --pid, or --pid --exec)
+//!   nsinit ─clone─▶ init (PID 1) ─clone─▶ COMMAND          (--pid)
+//! ```
+//! The outer nsinit always stays outside, forwards signals and exits with
+//! the status of its child. A child whose only job is set-up-then-execve is
+//! started `CLONE_VM|CLONE_VFORK` (no page tables copied); an init, or a
+//! child that must join a time namespace, fork-style.
+//!
+//! Errors after clone travel through a close-on-exec pipe: the failing
+//! process writes `[step, 0, errno lo, errno hi]` and exits; a successful
+//! execve closes its end, so end-of-file means "COMMAND is running". The
+//! same pipe is the child's lifeline: with the parent dead, its read end
+//! is closed and `poll` reports `POLLERR` on the write end.
+
+use crate::cli::Config;
+use crate::ns::{self, Outside};
+use crate::out::{self, Line};
+use crate::sys::{self, Errno, Process, Style, Zstr};
+use crate::z;
+use linux_raw_sys::general as k;
+
+/// Every step between argv and execve that can fail, in the order they run.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub enum Step {
+    Subreaper,
+    Sigmask,
+    Pipe,
+    Clone,
+    Lifeline,
+    Setgroups,
+    GidMap,
+    UidMap,
+    UnshareTime,
+    TimeOffsets,
+    SetnsTime,
+    Sethostname,
+    Propagation,
+    Chroot,
+    Chdir,
+    MountProc,
+    LoopbackUp,
+    CloneCommand,
+    Execve,
+}
+
+const STEPS: [&str; 19] = [
+    "prctl PR_SET_CHILD_SUBREAPER",
+    "rt_sigprocmask",
+    "pipe2",
+    "clone",
+    "prctl PR_SET_PDEATHSIG",
+    "write /proc/self/setgroups",
+    "write /proc/self/gid_map",
+    "write /proc/self/uid_map",
+    "unshare CLONE_NEWTIME",
+    "write /proc/self/timens_offsets",
+    "setns CLONE_NEWTIME",
+    "sethostname",
+    "mount --make-r",
+    "chroot",
+    "chdir",
+    "mount proc on",
+    "bring up lo",
+    "clone COMMAND",
+    "execve",
+];
+
+impl Step {
+    fn from_u8(b: u8) -> Option<Step> {
+        use Step::*;
+        const ALL: [Step; 19] = [
+            Subreaper, Sigmask, Pipe, Clone, Lifeline, Setgroups, GidMap, UidMap, UnshareTime, TimeOffsets,
+            SetnsTime, Sethostname, Propagation, Chroot, Chdir, MountProc, LoopbackUp, CloneCommand, Execve,
+        ];
+        ALL.get(b as usize).copied()
+    }
+
+    /// `sethostname box`, `chdir /srv`, `execve sh`: the step and what it
+    /// was applied to.
+    fn describe<const N: usize>(self, l: &mut Line<N>, cfg: &Config) {
+        l.s(STEPS[self as usize].as_bytes());
+        let arg = match self {
+            Step::Sethostname => cfg.hostname,
+            Step::Propagation => Some(match cfg.propagation {
+                crate::cli::Propagation::Slave => &b"slave /"[..],
+                crate::cli::Propagation::Shared => b"shared /",
+                _ => b"private /",
+            }),
+            Step::Chroot => cfg.root.map(|d| d.bytes()),
+            Step::Chdir => Some(cfg.wd.unwrap_or(z!("/")).bytes()),
+            Step::MountProc => cfg.mount_proc.map(|d| d.bytes()),
+            Step::Execve => Some(cfg.name.bytes()),
+            _ => None,
+        };
+        if let Some(a) = arg {
+            // "mount --make-r" + "private /" reads as mount(8) would say it.
+            if self != Step::Propagation {
+                l.s(b" ");
+            }
+            l.s(a);
+        }
+    }
+
+    /// Advice for the errors a user can do something about.
+    fn hint(self, e: Errno, cfg: &Config) -> Option<&'static str> {
+        let user = cfg.has(k::CLONE_NEWUSER);
+        Some(match (self, e) {
+            (Step::Clone | Step::UnshareTime, Errno::EPERM) if user => {
+                "unprivileged user namespaces may be disabled (sysctl user.max_user_namespaces)"
+            }
+            (Step::Clone | Step::UnshareTime, Errno::EPERM) => "needs CAP_SYS_ADMIN, or add --user",
+            (Step::Clone | Step::UnshareTime, Errno::ENOSPC) => {
+                "namespace limit reached (see /proc/sys/user/max_*_namespaces)"
+            }
+            (Step::Clone, Errno::EINVAL) => "the kernel lacks a requested namespace",
+            (Step::UnshareTime, Errno::EINVAL) => "the kernel lacks time namespaces (Linux 5.6+)",
+            (Step::MountProc, Errno::EPERM) if user && !cfg.has(k::CLONE_NEWPID) => {
+                "proc of the host's PID namespace cannot be mounted from a user namespace: add --pid"
+            }
+            (Step::Sethostname, Errno::EPERM) => "needs CAP_SYS_ADMIN: add --user",
+            _ => return None,
+        })
+    }
+}
+
+/// `-v`: one line per step, before it runs.
+pub fn verbose(cfg: &Config, step: Step) {
+    if cfg.verbose {
+        let mut l = Line::<256>::default();
+        l.s(b"nsinit: ");
+        step.describe(&mut l, cfg);
+        l.s(b"\n");
+        let _ = sys::write(2, l.as_bytes());
+    }
+}
+
+/// What a child needs, shared (Vfork) or copied (Fork) from the parent.
+struct Ctx<'a> {
+    cfg: &'a Config<'a>,
+    p: Process,
+    outside: Outside,
+    /// The signal mask nsinit was started with, for COMMAND.
+    mask: sys::SigSet,
+    rd: i32,
+    wr: i32,
+    /// The child is PID 1 of a new PID namespace and COMMAND its child.
+    init: bool,
+}
+
+/// Runs COMMAND as `cfg` says; returns nsinit's exit status.
+pub fn run(cfg: &Config, p: &Process) -> u8 {
+    match start(cfg, p) {
+        Ok(code) => code,
+        Err((step, e)) => report(cfg, step, e),
+    }
+}
+
+fn start(cfg: &Config, p: &Process) -> Result<u8, (Step, Errno)> {
+    let at = |step| move |e| (step, e);
+    let init = cfg.has(k::CLONE_NEWPID) && !cfg.exec;
+    // COMMAND as our direct child, outside a PID namespace of its own:
+    // become the reaper of its orphans, as an init would be.
+    if cfg.subreaper || !cfg.has(k::CLONE_NEWPID) {
+        verbose(cfg, Step::Subreaper);
+        sys::prctl(linux_raw_sys::prctl::PR_SET_CHILD_SUBREAPER, 1).map_err(at(Step::Subreaper))?;
+    }
+    // A SIG_IGN inherited for SIGCHLD would make the kernel reap our child
+    // itself and take its status with it.
+    let _ = sys::sigdefault(k::SIGCHLD);
+    // Blocked before clone so that no signal falls between the child's
+    // birth and the first sigtimedwait; the child restores `mask` for
+    // COMMAND.
+    let mask = sys::sigprocmask(k::SIG_BLOCK, &!0).map_err(at(Step::Sigmask))?;
+    let outside = if cfg.has(k::CLONE_NEWUSER) {
+        Outside { uid: sys::geteuid(), gid: sys::getegid() }
+    } else {
+        Outside { uid: 0, gid: 0 }
+    };
+    let (rd, wr) = sys::pipe().map_err(at(Step::Pipe))?;
+    let ctx = Ctx { cfg, p: *p, outside, mask, rd, wr, init };
+    let style = if init || cfg.time { Style::Fork } else { Style::Vfork };
+    verbose(cfg, Step::Clone);
+    let pid = sys::clone(style, cfg.clone_flags | k::SIGCHLD, child, &ctx);
+    let _ = sys::close(wr);
+    let pid = pid.map_err(at(Step::Clone))?;
+
+    let mut rec = [0u8; 4];
+    let n = sys::read(rd, &mut rec);
+    let _ = sys::close(rd);
+    if let Ok(4) = n {
+        // The child failed and is exiting: collect it, then say why.
+        let _ = sys::wait4(pid, 0);
+        let step = Step::from_u8(rec[0]).unwrap_or(Step::Clone);
+        return Err((step, Errno::new(u16::from_le_bytes([rec[2], rec[3]]) as i32)));
+    }
+    Ok(crate::init::supervise(pid, cfg))
+}
+
+/// The clone child: lifeline, namespace contents, then COMMAND — directly,
+/// or as the child of the init this process becomes.
+fn child(ctx: &Ctx) -> ! {
+    let cfg = ctx.cfg;
+    // Our copy of the read end would keep the pipe readable after the
+    // parent's death and blind the lifeline check.
+    let _ = sys::close(ctx.rd);
+    if !cfg.no_kill_child {
+        if let Err(e) = sys::prctl(linux_raw_sys::prctl::PR_SET_PDEATHSIG, sys::c(k::SIGKILL)) {
+            fail(ctx, Step::Lifeline, e);
+        }
+        // The parent may have died before the prctl took effect, in which
+        // case no signal is coming: no reader left on the pipe means so.
+        if let Ok(ev) = sys::poll1(ctx.wr, k::POLLOUT, 0) {
+            if ev & k::POLLERR != 0 {
+                sys::exit(125);
+            }
+        }
+    }
+    if let Err((step, e)) = ns::setup(cfg, ctx.outside) {
+        fail(ctx, step, e);
+    }
+    if ctx.init {
+        let pid = match sys::clone(Style::Vfork, k::SIGCHLD, command, ctx) {
+            Ok(pid) => pid,
+            Err(e) => fail(ctx, Step::CloneCommand, e),
+        };
+        // COMMAND has exec'd (or failed and written its record): the pipe
+        // is done with, and the outer nsinit sees its end-of-file.
+        let _ = sys::close(ctx.wr);
+        sys::exit(crate::init::supervise(pid, cfg));
+    }
+    command(ctx)
+}
+
+/// COMMAND's side: its original signal mask, then execvp.
+fn command(ctx: &Ctx) -> ! {
+    let _ = sys::sigprocmask(k::SIG_SETMASK, &ctx.mask);
+    verbose(ctx.cfg, Step::Execve);
+    let e = execvp(ctx.cfg, &ctx.p);
+    fail(ctx, Step::Execve, e)
+}
+
+/// Tells the outer nsinit which step failed and why, then exits with the
+/// status that step stands for.
+fn fail(ctx: &Ctx, step: Step, e: Errno) -> ! {
+    let [lo, hi] = (e.into_raw() as u16).to_le_bytes();
+    let _ = sys::write(ctx.wr, &[step as u8, 0, lo, hi]);
+    sys::exit(status_of(step, e))
+}
+
+/// 127 when COMMAND was not found, 126 when it could not be run, 125 for
+/// nsinit's own failures (env(1), chroot(1), timeout(1), docker).
+pub fn status_of(step: Step, e: Errno) -> u8 {
+    match (step, e) {
+        (Step::Execve, Errno::ENOENT) => 127,
+        (Step::Execve, _) => 126,
+        _ => 125,
+    }
+}
+
+/// `nsinit: <step>: <ERRNO> (<text>)[; <hint>]`, and the exit status.
+fn report(cfg: &Config, step: Step, e: Errno) -> u8 {
+    let mut l = Line::<512>::default();
+    l.s(b"nsinit: ");
+    step.describe(&mut l, cfg);
+    l.s(b": ");
+    out::errno(&mut l, e.into_raw());
+    if let Some(h) = step.hint(e, cfg) {
+        l.s(b"; ").s(h.as_bytes());
+    }
+    l.s(b"\n");
+    let _ = sys::write(2, l.as_bytes());
+    status_of(step, e)
+}
+
+/// The default search path when PATH is unset: what execvp and env(1) use
+/// on Linux distributions.
+const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// execvp(3) without the shell fallback: COMMAND with a slash is a path;
+/// otherwise each PATH entry in turn (an empty one is the working
+/// directory). Returns only on failure: EACCES if some candidate existed
+/// but could not be run, else the last "not there" error.
+fn execvp(cfg: &Config, p: &Process) -> Errno {
+    let cmd = cfg.name;
+    let argv = p.args_from(cfg.command);
+    let envp = p.envp();
+    let name = cmd.bytes();
+    if name.contains(&b'/') {
+        return sys::execve(cmd, argv, envp);
+    }
+    if name.is_empty() {
+        return Errno::ENOENT;
+    }
+    let path = p.getenv(b"PATH=").map_or(DEFAULT_PATH, |v| v.bytes());
+    let mut buf = [0u8; 4096];
+    let mut err = Errno::ENOENT;
+    for dir in path.split(|&b| b == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let len = dir.len() + 1 + name.len();
+        if len >= buf.len() {
+            err = Errno::ENAMETOOLONG;
+            continue;
+        }
+        buf[..dir.len()].copy_from_slice(dir);
+        buf[dir.len()] = b'/';
+        buf[dir.len() + 1..len].copy_from_slice(name);
+        buf[len] = 0;
+        let full = Zstr::lit(&buf[..=len]);
+        match sys::execve(full, argv, envp) {
+            // Not here: try the next directory, remembering a candidate we
+            // were refused, as execvp does.
+            Errno::EACCES => err = Errno::EACCES,
+            Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP | Errno::ESTALE | Errno::ENODEV
+            | Errno::ETIMEDOUT => {}
+            e => return e,
+        }
+    }
+    err
+}
