@@ -82,10 +82,16 @@ pub struct Usage<'a> {
 /// `HOST_NAME_MAX`: sethostname(2) refuses more.
 pub const HOSTNAME_MAX: usize = 64;
 
-/// The options, and what each one takes.
+/// The options, in the order of `OPTS`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Opt {
-    Ns(u32),
+    Pid,
+    Uts,
+    Ipc,
+    Mount,
+    Net,
+    User,
+    Cgroup,
     Time,
     MapRoot,
     MapUser,
@@ -105,6 +111,34 @@ enum Opt {
     Version,
 }
 
+/// Each option as its short letter (`-` for none) and long name, packed:
+/// a table of `&str`s would cost 16 bytes of pointer per entry on top.
+const OPTS: &[u8] = b"ppid\0uuts\0iipc\0mmount\0nnet\0Uuser\0Ccgroup\0Ttime\0rmap-root-user\0\
+-map-user\0-map-group\0-hostname\0-mount-proc\0-propagation\0wwd\0Rroot\0-monotonic\0-boottime\0\
+-exec\0ssubreaper\0-no-kill-child\0vverbose\0hhelp\0Vversion\0";
+
+const KINDS: [Opt; 24] = {
+    use Opt::*;
+    [
+        Pid, Uts, Ipc, Mount, Net, User, Cgroup, Time, MapRoot, MapUser, MapGroup, Hostname, MountProc,
+        Propagation, Wd, Root, Monotonic, Boottime, Exec, Subreaper, NoKillChild, Verbose, Help, Version,
+    ]
+};
+
+/// The option whose short letter is `short`, or (short 0) whose long name
+/// is `long`.
+fn lookup(short: u8, long: &[u8]) -> Option<Opt> {
+    let mut i = 0;
+    for e in OPTS.split(|&b| b == 0) {
+        let (&s, name) = e.split_first()?;
+        if (short != 0 && s == short) || (short == 0 && name == long) {
+            return KINDS.get(i).copied();
+        }
+        i += 1;
+    }
+    None
+}
+
 impl Opt {
     fn takes_arg(self) -> bool {
         matches!(
@@ -119,35 +153,21 @@ impl Opt {
                 | Opt::Boottime
         )
     }
-}
 
-/// (short, long, option). Short 0: long only.
-const OPTS: &[(u8, &str, Opt)] = &[
-    (b'p', "pid", Opt::Ns(k::CLONE_NEWPID)),
-    (b'u', "uts", Opt::Ns(k::CLONE_NEWUTS)),
-    (b'i', "ipc", Opt::Ns(k::CLONE_NEWIPC)),
-    (b'm', "mount", Opt::Ns(k::CLONE_NEWNS)),
-    (b'n', "net", Opt::Ns(k::CLONE_NEWNET)),
-    (b'U', "user", Opt::Ns(k::CLONE_NEWUSER)),
-    (b'C', "cgroup", Opt::Ns(k::CLONE_NEWCGROUP)),
-    (b'T', "time", Opt::Time),
-    (b'r', "map-root-user", Opt::MapRoot),
-    (0, "map-user", Opt::MapUser),
-    (0, "map-group", Opt::MapGroup),
-    (0, "hostname", Opt::Hostname),
-    (0, "mount-proc", Opt::MountProc),
-    (0, "propagation", Opt::Propagation),
-    (b'w', "wd", Opt::Wd),
-    (b'R', "root", Opt::Root),
-    (0, "monotonic", Opt::Monotonic),
-    (0, "boottime", Opt::Boottime),
-    (0, "exec", Opt::Exec),
-    (b's', "subreaper", Opt::Subreaper),
-    (0, "no-kill-child", Opt::NoKillChild),
-    (b'v', "verbose", Opt::Verbose),
-    (b'h', "help", Opt::Help),
-    (b'V', "version", Opt::Version),
-];
+    /// The clone(2) flag of a namespace option.
+    fn ns(self) -> u32 {
+        match self {
+            Opt::Pid => k::CLONE_NEWPID,
+            Opt::Uts => k::CLONE_NEWUTS,
+            Opt::Ipc => k::CLONE_NEWIPC,
+            Opt::Mount => k::CLONE_NEWNS,
+            Opt::Net => k::CLONE_NEWNET,
+            Opt::User => k::CLONE_NEWUSER,
+            Opt::Cgroup => k::CLONE_NEWCGROUP,
+            _ => 0,
+        }
+    }
+}
 
 fn usage<'a, T>(what: &'static str, word: &'a [u8]) -> Result<T, Usage<'a>> {
     Err(Usage { what, word })
@@ -184,7 +204,7 @@ pub fn parse<'a>(args: &[Zstr<'a>]) -> Result<Action<'a>, Usage<'a>> {
         if let Some(long) = word.strip_prefix(b"--") {
             let eq = long.iter().position(|&b| b == b'=' || b == 0).unwrap_or(0);
             let name = &long[..eq];
-            let Some(&(_, _, opt)) = OPTS.iter().find(|o| o.1.as_bytes() == name) else {
+            let Some(opt) = lookup(0, name) else {
                 return usage("unrecognized option", strip_nul(word));
             };
             let value = if long[eq] == b'=' {
@@ -210,7 +230,7 @@ pub fn parse<'a>(args: &[Zstr<'a>]) -> Result<Action<'a>, Usage<'a>> {
             let mut j = 1;
             while word[j] != 0 {
                 let ch = word[j];
-                let Some(&(_, _, opt)) = OPTS.iter().find(|o| o.0 == ch && ch != 0) else {
+                let Some(opt) = lookup(ch, b"").filter(|_| ch != b'-') else {
                     return usage("invalid option", strip_nul(word));
                 };
                 j += 1;
@@ -256,7 +276,9 @@ pub fn parse<'a>(args: &[Zstr<'a>]) -> Result<Action<'a>, Usage<'a>> {
 fn apply<'a>(cfg: &mut Config<'a>, opt: Opt, value: Option<Zstr<'a>>) -> Result<Option<Action<'a>>, Usage<'a>> {
     let v = value.map_or(&b""[..], |v| v.bytes());
     match opt {
-        Opt::Ns(f) => cfg.clone_flags |= f,
+        Opt::Pid | Opt::Uts | Opt::Ipc | Opt::Mount | Opt::Net | Opt::User | Opt::Cgroup => {
+            cfg.clone_flags |= opt.ns()
+        }
         Opt::Time => cfg.time = true,
         Opt::MapRoot => {
             cfg.map_user = Some(0);

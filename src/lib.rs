@@ -54,7 +54,7 @@ pub fn main(p: &Process) -> u8 {
             0
         }
         Err(u) => {
-            let mut l = Line::<256>::default();
+            let mut l = Line::default();
             l.s(b"nsinit: ").s(u.what.as_bytes());
             if !u.word.is_empty() {
                 l.s(b": ").s(u.word);

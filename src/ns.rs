@@ -95,7 +95,7 @@ fn write_file(cfg: &Config, step: Step, path: Zstr, data: &[u8]) -> Result {
 
 /// One line, `inside outside 1`: the single id an unprivileged user may map.
 fn write_map(cfg: &Config, step: Step, path: Zstr, inside: u32, outside: u32) -> Result {
-    let mut l = Line::<32>::default();
+    let mut l = Line::default();
     l.u(inside as u64).s(b" ").u(outside as u64).s(b" 1\n");
     write_file(cfg, step, path, l.as_bytes())
 }
@@ -109,7 +109,7 @@ fn time_namespace(cfg: &Config) -> Result {
     crate::spawn::verbose(cfg, Step::UnshareTime);
     sys::unshare(k::CLONE_NEWTIME).at(Step::UnshareTime)?;
     if cfg.monotonic.is_some() || cfg.boottime.is_some() {
-        let mut l = Line::<64>::default();
+        let mut l = Line::default();
         if let Some(s) = cfg.monotonic {
             l.s(b"monotonic ").i(s).s(b" 0\n");
         }

@@ -5,20 +5,24 @@
 /// A line assembled in place and written with one `write(2)`, so lines from
 /// the parent and the child never interleave mid-line. Overlong input is
 /// cut, never an error: this is how we report errors.
-pub struct Line<const N: usize> {
-    buf: [u8; N],
+pub struct Line {
+    buf: [u8; LINE],
     len: usize,
 }
 
-impl<const N: usize> Default for Line<N> {
+/// Longer than any message nsinit writes with a 64-byte hostname or a
+/// PATH-length directory in it; the rest is cut.
+pub const LINE: usize = 320;
+
+impl Default for Line {
     fn default() -> Self {
-        Line { buf: [0; N], len: 0 }
+        Line { buf: [0; LINE], len: 0 }
     }
 }
 
-impl<const N: usize> Line<N> {
+impl Line {
     pub fn s(&mut self, s: &[u8]) -> &mut Self {
-        let n = s.len().min(N - self.len);
+        let n = s.len().min(LINE - self.len);
         self.buf[self.len..self.len + n].copy_from_slice(&s[..n]);
         self.len += n;
         self
@@ -51,47 +55,41 @@ impl<const N: usize> Line<N> {
 }
 
 /// Name and text of the errnos nsinit's setup can meet, as nolibc does:
-/// a short table, the number for anything else.
-const ERRNOS: &[(u16, &str, &str)] = &[
-    (1, "EPERM", "Operation not permitted"),
-    (2, "ENOENT", "No such file or directory"),
-    (3, "ESRCH", "No such process"),
-    (4, "EINTR", "Interrupted system call"),
-    (5, "EIO", "Input/output error"),
-    (7, "E2BIG", "Argument list too long"),
-    (8, "ENOEXEC", "Exec format error"),
-    (9, "EBADF", "Bad file descriptor"),
-    (10, "ECHILD", "No child processes"),
-    (11, "EAGAIN", "Resource temporarily unavailable"),
-    (12, "ENOMEM", "Cannot allocate memory"),
-    (13, "EACCES", "Permission denied"),
-    (14, "EFAULT", "Bad address"),
-    (16, "EBUSY", "Device or resource busy"),
-    (17, "EEXIST", "File exists"),
-    (19, "ENODEV", "No such device"),
-    (20, "ENOTDIR", "Not a directory"),
-    (21, "EISDIR", "Is a directory"),
-    (22, "EINVAL", "Invalid argument"),
-    (23, "ENFILE", "Too many open files in system"),
-    (24, "EMFILE", "Too many open files"),
-    (26, "ETXTBSY", "Text file busy"),
-    (28, "ENOSPC", "No space left on device"),
-    (30, "EROFS", "Read-only file system"),
-    (36, "ENAMETOOLONG", "File name too long"),
-    (38, "ENOSYS", "Function not implemented"),
-    (40, "ELOOP", "Too many levels of symbolic links"),
-    (87, "EUSERS", "Too many users"),
-    (95, "EOPNOTSUPP", "Operation not supported"),
-    (97, "EAFNOSUPPORT", "Address family not supported by protocol"),
-];
+/// a short table, the number for anything else. Packed as
+/// `<errno byte>NAME\0text\0`: a table of `&str` pairs would cost more in
+/// pointers than the text itself.
+const ERRNOS: &[u8] = b"\
+\x01EPERM\0Operation not permitted\0\x02ENOENT\0No such file or directory\0\
+\x03ESRCH\0No such process\0\x04EINTR\0Interrupted system call\0\x05EIO\0Input/output error\0\
+\x07E2BIG\0Argument list too long\0\x08ENOEXEC\0Exec format error\0\x09EBADF\0Bad file descriptor\0\
+\x0aECHILD\0No child processes\0\x0bEAGAIN\0Resource temporarily unavailable\0\
+\x0cENOMEM\0Cannot allocate memory\0\x0dEACCES\0Permission denied\0\x0eEFAULT\0Bad address\0\
+\x10EBUSY\0Device or resource busy\0\x11EEXIST\0File exists\0\x13ENODEV\0No such device\0\
+\x14ENOTDIR\0Not a directory\0\x15EISDIR\0Is a directory\0\x16EINVAL\0Invalid argument\0\
+\x17ENFILE\0Too many open files in system\0\x18EMFILE\0Too many open files\0\
+\x1aETXTBSY\0Text file busy\0\x1cENOSPC\0No space left on device\0\x1eEROFS\0Read-only file system\0\
+\x24ENAMETOOLONG\0File name too long\0\x26ENOSYS\0Function not implemented\0\
+\x28ELOOP\0Too many levels of symbolic links\0\x57EUSERS\0Too many users\0\
+\x5fEOPNOTSUPP\0Operation not supported\0\x61EAFNOSUPPORT\0Address family not supported by protocol\0";
 
 /// Appends `ENAME (text)` for errno `e`, or `errno N` when it is not in the
 /// table.
-pub fn errno<const N: usize>(line: &mut Line<N>, e: i32) {
-    match ERRNOS.iter().find(|x| x.0 as i32 == e) {
-        Some((_, name, text)) => line.s(name.as_bytes()).s(b" (").s(text.as_bytes()).s(b")"),
-        None => line.s(b"errno ").i(e as i64),
-    };
+pub fn errno(line: &mut Line, e: i32) {
+    let mut fields = ERRNOS.split(|&b| b == 0);
+    while let (Some(name), Some(text)) = (fields.next(), fields.next()) {
+        if let Some((&n, name)) = name.split_first() {
+            if n as i32 == e {
+                line.s(name).s(b" (").s(text).s(b")");
+                return;
+            }
+        }
+    }
+    line.s(b"errno ").i(e as i64);
+}
+
+/// The `i`th of the NUL-separated strings in `packed`.
+pub fn nth(packed: &'static [u8], i: usize) -> &'static [u8] {
+    packed.split(|&b| b == 0).nth(i).unwrap_or(b"?")
 }
 
 /// Parses a decimal integer with an optional sign; `None` for anything else
@@ -121,8 +119,8 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
 mod tests {
     use super::*;
 
-    fn text(f: impl FnOnce(&mut Line<64>)) -> std::string::String {
-        let mut l = Line::<64>::default();
+    fn text(f: impl FnOnce(&mut Line)) -> std::string::String {
+        let mut l = Line::default();
         f(&mut l);
         std::string::String::from_utf8(l.as_bytes().to_vec()).unwrap()
     }
@@ -145,9 +143,10 @@ mod tests {
 
     #[test]
     fn cut_not_overflow() {
-        let mut l = Line::<4>::default();
-        l.s(b"abc").u(12345).s(b"zz");
-        assert_eq!(l.as_bytes(), b"abc1");
+        let mut l = Line::default();
+        l.s(&[b'a'; LINE - 3]).u(12345).s(b"zz");
+        assert_eq!(l.as_bytes().len(), LINE);
+        assert!(l.as_bytes().ends_with(b"a123"));
     }
 
     #[test]
@@ -155,11 +154,18 @@ mod tests {
         assert_eq!(text(|l| errno(l, 1)), "EPERM (Operation not permitted)");
         assert_eq!(text(|l| errno(l, 28)), "ENOSPC (No space left on device)");
         assert_eq!(text(|l| errno(l, 133)), "errno 133");
-        // Every entry is distinct and matches the kernel's numbering as the
-        // syscalls crate knows it.
-        for (n, name, _) in ERRNOS {
-            assert_eq!(syscalls::Errno::new(*n as i32).name(), Some(*name));
+        // Every entry matches the kernel's numbering as the syscalls crate
+        // knows it.
+        let mut fields = ERRNOS.split(|&b| b == 0);
+        let mut count = 0;
+        while let (Some(name), Some(_)) = (fields.next(), fields.next()) {
+            if let Some((&n, name)) = name.split_first() {
+                let name = std::str::from_utf8(name).unwrap();
+                assert_eq!(syscalls::Errno::new(n as i32).name(), Some(name));
+                count += 1;
+            }
         }
+        assert_eq!(count, 30);
     }
 
     #[test]

@@ -49,27 +49,11 @@ pub enum Step {
     Execve,
 }
 
-const STEPS: [&str; 19] = [
-    "prctl PR_SET_CHILD_SUBREAPER",
-    "rt_sigprocmask",
-    "pipe2",
-    "clone",
-    "prctl PR_SET_PDEATHSIG",
-    "write /proc/self/setgroups",
-    "write /proc/self/gid_map",
-    "write /proc/self/uid_map",
-    "unshare CLONE_NEWTIME",
-    "write /proc/self/timens_offsets",
-    "setns CLONE_NEWTIME",
-    "sethostname",
-    "mount --make-r",
-    "chroot",
-    "chdir",
-    "mount proc on",
-    "bring up lo",
-    "clone COMMAND",
-    "execve",
-];
+/// What each step is called in messages, packed in `Step` order.
+const STEPS: &[u8] = b"prctl PR_SET_CHILD_SUBREAPER\0rt_sigprocmask\0pipe2\0clone\0prctl PR_SET_PDEATHSIG\0\
+write /proc/self/setgroups\0write /proc/self/gid_map\0write /proc/self/uid_map\0unshare CLONE_NEWTIME\0\
+write /proc/self/timens_offsets\0setns CLONE_NEWTIME\0sethostname\0mount --make-r\0chroot\0chdir\0\
+mount proc on\0bring up lo\0clone COMMAND\0execve\0";
 
 impl Step {
     fn from_u8(b: u8) -> Option<Step> {
@@ -83,8 +67,8 @@ impl Step {
 
     /// `sethostname box`, `chdir /srv`, `execve sh`: the step and what it
     /// was applied to.
-    fn describe<const N: usize>(self, l: &mut Line<N>, cfg: &Config) {
-        l.s(STEPS[self as usize].as_bytes());
+    fn describe(self, l: &mut Line, cfg: &Config) {
+        l.s(out::nth(STEPS, self as usize));
         let arg = match self {
             Step::Sethostname => cfg.hostname,
             Step::Propagation => Some(match cfg.propagation {
@@ -132,7 +116,7 @@ impl Step {
 /// `-v`: one line per step, before it runs.
 pub fn verbose(cfg: &Config, step: Step) {
     if cfg.verbose {
-        let mut l = Line::<256>::default();
+        let mut l = Line::default();
         l.s(b"nsinit: ");
         step.describe(&mut l, cfg);
         l.s(b"\n");
@@ -265,7 +249,7 @@ pub fn status_of(step: Step, e: Errno) -> u8 {
 
 /// `nsinit: <step>: <ERRNO> (<text>)[; <hint>]`, and the exit status.
 fn report(cfg: &Config, step: Step, e: Errno) -> u8 {
-    let mut l = Line::<512>::default();
+    let mut l = Line::default();
     l.s(b"nsinit: ");
     step.describe(&mut l, cfg);
     l.s(b": ");
@@ -322,4 +306,30 @@ fn execvp(cfg: &Config, p: &Process) -> Errno {
         }
     }
     err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_names_line_up() {
+        assert_eq!(out::nth(STEPS, Step::Subreaper as usize), b"prctl PR_SET_CHILD_SUBREAPER");
+        assert_eq!(out::nth(STEPS, Step::MountProc as usize), b"mount proc on");
+        assert_eq!(out::nth(STEPS, Step::Execve as usize), b"execve");
+        assert_eq!(STEPS.split(|&b| b == 0).count(), Step::Execve as usize + 2);
+        for b in 0..=Step::Execve as u8 {
+            assert_eq!(Step::from_u8(b).map(|s| s as u8), Some(b));
+        }
+        assert_eq!(Step::from_u8(Step::Execve as u8 + 1), None);
+    }
+
+    #[test]
+    fn statuses_of_failures() {
+        assert_eq!(status_of(Step::Execve, Errno::ENOENT), 127);
+        assert_eq!(status_of(Step::Execve, Errno::EACCES), 126);
+        assert_eq!(status_of(Step::Execve, Errno::ENOEXEC), 126);
+        assert_eq!(status_of(Step::Clone, Errno::EPERM), 125);
+        assert_eq!(status_of(Step::MountProc, Errno::ENOENT), 125);
+    }
 }
