@@ -82,61 +82,44 @@ pub struct Usage<'a> {
 /// `HOST_NAME_MAX`: sethostname(2) refuses more.
 pub const HOSTNAME_MAX: usize = 64;
 
-/// The options, in the order of `OPTS`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Opt {
-    Pid,
-    Uts,
-    Ipc,
-    Mount,
-    Net,
-    User,
-    Cgroup,
-    Time,
-    MapRoot,
-    MapUser,
-    MapGroup,
-    Hostname,
-    MountProc,
-    Propagation,
-    Wd,
-    Root,
-    Monotonic,
-    Boottime,
-    Exec,
-    Subreaper,
-    NoKillChild,
-    Verbose,
-    Help,
-    Version,
+named! {
+    /// The options, each named by its short letter (`-` for none) followed
+    /// by its long name.
+    pub enum Opt {
+        Pid = "ppid",
+        Uts = "uuts",
+        Ipc = "iipc",
+        Mount = "mmount",
+        Net = "nnet",
+        User = "Uuser",
+        Cgroup = "Ccgroup",
+        Time = "Ttime",
+        MapRoot = "rmap-root-user",
+        MapUser = "-map-user",
+        MapGroup = "-map-group",
+        Hostname = "-hostname",
+        MountProc = "-mount-proc",
+        Propagation = "-propagation",
+        Wd = "wwd",
+        Root = "Rroot",
+        Monotonic = "-monotonic",
+        Boottime = "-boottime",
+        Exec = "-exec",
+        Subreaper = "ssubreaper",
+        NoKillChild = "-no-kill-child",
+        Verbose = "vverbose",
+        Help = "hhelp",
+        Version = "Vversion",
+    }
 }
-
-/// Each option as its short letter (`-` for none) and long name, packed:
-/// a table of `&str`s would cost 16 bytes of pointer per entry on top.
-const OPTS: &[u8] = b"ppid\0uuts\0iipc\0mmount\0nnet\0Uuser\0Ccgroup\0Ttime\0rmap-root-user\0\
--map-user\0-map-group\0-hostname\0-mount-proc\0-propagation\0wwd\0Rroot\0-monotonic\0-boottime\0\
--exec\0ssubreaper\0-no-kill-child\0vverbose\0hhelp\0Vversion\0";
-
-const KINDS: [Opt; 24] = {
-    use Opt::*;
-    [
-        Pid, Uts, Ipc, Mount, Net, User, Cgroup, Time, MapRoot, MapUser, MapGroup, Hostname, MountProc,
-        Propagation, Wd, Root, Monotonic, Boottime, Exec, Subreaper, NoKillChild, Verbose, Help, Version,
-    ]
-};
 
 /// The option whose short letter is `short`, or (short 0) whose long name
 /// is `long`.
 fn lookup(short: u8, long: &[u8]) -> Option<Opt> {
-    let mut i = 0;
-    for e in OPTS.split(|&b| b == 0) {
-        let (&s, name) = e.split_first()?;
-        if (short != 0 && s == short) || (short == 0 && name == long) {
-            return KINDS.get(i).copied();
-        }
-        i += 1;
-    }
-    None
+    Opt::find(|e| match e.split_first() {
+        Some((&s, name)) => (short != 0 && s == short) || (short == 0 && name == long),
+        None => false,
+    })
 }
 
 impl Opt {
@@ -273,7 +256,11 @@ pub fn parse<'a>(args: &[Zstr<'a>]) -> Result<Action<'a>, Usage<'a>> {
     Ok(Action::Run(cfg))
 }
 
-fn apply<'a>(cfg: &mut Config<'a>, opt: Opt, value: Option<Zstr<'a>>) -> Result<Option<Action<'a>>, Usage<'a>> {
+fn apply<'a>(
+    cfg: &mut Config<'a>,
+    opt: Opt,
+    value: Option<Zstr<'a>>,
+) -> Result<Option<Action<'a>>, Usage<'a>> {
     let v = value.map_or(&b""[..], |v| v.bytes());
     match opt {
         Opt::Pid | Opt::Uts | Opt::Ipc | Opt::Mount | Opt::Net | Opt::User | Opt::Cgroup => {
@@ -431,7 +418,10 @@ mod tests {
     #[test]
     fn namespaces_and_command() {
         let c = run(&["-pui", "--net", "--", "sh", "-c", "x"]).unwrap();
-        assert_eq!(c.clone_flags, k::CLONE_NEWPID | k::CLONE_NEWUTS | k::CLONE_NEWIPC | k::CLONE_NEWNET);
+        assert_eq!(
+            c.clone_flags,
+            k::CLONE_NEWPID | k::CLONE_NEWUTS | k::CLONE_NEWIPC | k::CLONE_NEWNET
+        );
         // argv[0] nsinit, argv[1..=3] options and --, argv[4] sh.
         assert_eq!(c.command, 4);
         let c = run(&["-m", "sh", "--pid"]).unwrap();
@@ -479,7 +469,13 @@ mod tests {
         assert_eq!(c.root, Some(z!("/srv")));
         assert_eq!(c.propagation, Propagation::Slave);
         assert_eq!(c.propagation.flag(), Some(k::MS_SLAVE));
-        assert_eq!(run(&["--propagation=unchanged", "true"]).unwrap().propagation.flag(), None);
+        assert_eq!(
+            run(&["--propagation=unchanged", "true"])
+                .unwrap()
+                .propagation
+                .flag(),
+            None
+        );
     }
 
     #[test]
@@ -503,19 +499,34 @@ mod tests {
         assert_eq!(err(&[]), "missing COMMAND");
         assert_eq!(err(&["-p"]), "missing COMMAND");
         assert_eq!(err(&["-p", "--"]), "missing COMMAND");
-        assert_eq!(run(&["--bogus", "true"]).unwrap_err(), ("unrecognized option".into(), "--bogus".into()));
-        assert_eq!(run(&["-px", "true"]).unwrap_err(), ("invalid option".into(), "-px".into()));
+        assert_eq!(
+            run(&["--bogus", "true"]).unwrap_err(),
+            ("unrecognized option".into(), "--bogus".into())
+        );
+        assert_eq!(
+            run(&["-px", "true"]).unwrap_err(),
+            ("invalid option".into(), "-px".into())
+        );
         assert_eq!(err(&["--pid=1", "true"]), "option takes no argument");
         assert_eq!(err(&["--hostname"]), "option requires an argument");
         assert_eq!(err(&["-w"]), "option requires an argument");
-        assert_eq!(err(&["--hostname", &"x".repeat(65), "true"]), "hostname longer than 64 bytes");
+        assert_eq!(
+            err(&["--hostname", &"x".repeat(65), "true"]),
+            "hostname longer than 64 bytes"
+        );
         assert!(run(&["--hostname", &"x".repeat(64), "true"]).is_ok());
-        assert_eq!(err(&["--monotonic=soon", "true"]), "not a number of seconds");
+        assert_eq!(
+            err(&["--monotonic=soon", "true"]),
+            "not a number of seconds"
+        );
         assert_eq!(err(&["--boottime=", "true"]), "not a number of seconds");
         assert_eq!(err(&["--map-user=-1", "true"]), "not a valid id");
         assert_eq!(err(&["--map-user=4294967295", "true"]), "not a valid id");
         assert_eq!(err(&["--map-group=root", "true"]), "not a valid id");
-        assert_eq!(err(&["--propagation=bogus", "true"]), "propagation must be private, slave, shared or unchanged");
+        assert_eq!(
+            err(&["--propagation=bogus", "true"]),
+            "propagation must be private, slave, shared or unchanged"
+        );
         assert_eq!(err(&["--mount-proc=", "true"]), "empty directory");
         assert_eq!(err(&["--wd=", "true"]), "empty directory");
     }
@@ -532,11 +543,52 @@ mod tests {
     #[test]
     fn random_argv_never_panics() {
         let pieces: &[&str] = &[
-            "-p", "-u", "-i", "-m", "-n", "-U", "-C", "-T", "-r", "-w", "-R", "-v", "-s", "-pui", "-wx", "--",
-            "--pid", "--hostname", "--hostname=", "--mount-proc", "--mount-proc=", "--mount-proc=/p",
-            "--propagation", "--propagation=shared", "--monotonic", "--monotonic=12", "--boottime=-1",
-            "--map-user", "--map-user=5", "--map-group=x", "--exec", "--no-kill-child", "--wd", "--root=/",
-            "--", "-", "", "x", "sh", "-x", "---", "--=", "=", "-=", "-\u{e9}", "99999999999999999999",
+            "-p",
+            "-u",
+            "-i",
+            "-m",
+            "-n",
+            "-U",
+            "-C",
+            "-T",
+            "-r",
+            "-w",
+            "-R",
+            "-v",
+            "-s",
+            "-pui",
+            "-wx",
+            "--",
+            "--pid",
+            "--hostname",
+            "--hostname=",
+            "--mount-proc",
+            "--mount-proc=",
+            "--mount-proc=/p",
+            "--propagation",
+            "--propagation=shared",
+            "--monotonic",
+            "--monotonic=12",
+            "--boottime=-1",
+            "--map-user",
+            "--map-user=5",
+            "--map-group=x",
+            "--exec",
+            "--no-kill-child",
+            "--wd",
+            "--root=/",
+            "--",
+            "-",
+            "",
+            "x",
+            "sh",
+            "-x",
+            "---",
+            "--=",
+            "=",
+            "-=",
+            "-\u{e9}",
+            "99999999999999999999",
         ];
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
@@ -553,7 +605,9 @@ mod tests {
                 if r % 11 == 0 {
                     // Arbitrary bytes, NUL excluded.
                     let len = (r >> 8) as usize % 6;
-                    let bytes: Vec<u8> = (0..len).map(|b| ((r >> (16 + b * 7)) as u8).max(1)).collect();
+                    let bytes: Vec<u8> = (0..len)
+                        .map(|b| ((r >> (16 + b * 7)) as u8).max(1))
+                        .collect();
                     argv.push(bytes.into_iter().chain([0]).collect());
                 } else {
                     argv.push(words(&[pieces[(r >> 8) as usize % pieces.len()]]).remove(0));
@@ -561,7 +615,11 @@ mod tests {
             }
             let refs = zs(&argv);
             if let Ok(Action::Run(c)) = parse(&refs) {
-                assert!(c.command >= 1 && c.command <= refs.len(), "{refs:?} -> {}", c.command);
+                assert!(
+                    c.command >= 1 && c.command <= refs.len(),
+                    "{refs:?} -> {}",
+                    c.command
+                );
                 if let Some(h) = c.hostname {
                     assert!(h.len() <= HOSTNAME_MAX);
                 }

@@ -9,6 +9,38 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+/// A fieldless enum whose variants each carry a name, with the names
+/// packed into one NUL-separated string (a table of `&str` would cost 16
+/// bytes of pointer per entry) and the variants listed once, in order.
+macro_rules! named {
+    ($(#[$m:meta])* pub enum $name:ident { $($var:ident = $s:literal,)* }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        #[repr(u8)]
+        pub enum $name { $($var,)* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$var,)*];
+            const NAMES: &'static [u8] = concat!($($s, "\0",)*).as_bytes();
+
+            /// This variant's name.
+            pub fn name(self) -> &'static [u8] {
+                crate::out::nth(Self::NAMES, self as usize)
+            }
+
+            /// The variant with this number, as `self as u8` gave it.
+            pub fn from_u8(b: u8) -> Option<$name> {
+                Self::ALL.get(b as usize).copied()
+            }
+
+            /// The first variant whose name `pred` accepts.
+            pub fn find(pred: impl Fn(&[u8]) -> bool) -> Option<$name> {
+                Self::NAMES.split(|&b| b == 0).position(pred).and_then(|i| Self::ALL.get(i).copied())
+            }
+        }
+    };
+}
+
 #[allow(unsafe_code)]
 pub mod arch;
 pub mod cli;
@@ -50,7 +82,10 @@ pub fn main(p: &Process) -> u8 {
             0
         }
         Ok(Action::Version) => {
-            let _ = sys::write(1, concat!("nsinit ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
+            let _ = sys::write(
+                1,
+                concat!("nsinit ", env!("CARGO_PKG_VERSION"), "\n").as_bytes(),
+            );
             0
         }
         Err(u) => {

@@ -7,8 +7,8 @@
 use crate::cli::Config;
 use crate::out::Line;
 use crate::spawn::Step;
-use crate::sys::{self, Errno};
 use crate::sys::Zstr;
+use crate::sys::{self, Errno};
 use crate::z;
 use linux_raw_sys::general as k;
 
@@ -38,10 +38,22 @@ pub fn setup(cfg: &Config, outside: Outside) -> Result {
         // privileged writer loses nothing it could have used inside.
         if let Some(gid) = cfg.map_group {
             write_file(cfg, Step::Setgroups, z!("/proc/self/setgroups"), b"deny")?;
-            write_map(cfg, Step::GidMap, z!("/proc/self/gid_map"), gid, outside.gid)?;
+            write_map(
+                cfg,
+                Step::GidMap,
+                z!("/proc/self/gid_map"),
+                gid,
+                outside.gid,
+            )?;
         }
         if let Some(uid) = cfg.map_user {
-            write_map(cfg, Step::UidMap, z!("/proc/self/uid_map"), uid, outside.uid)?;
+            write_map(
+                cfg,
+                Step::UidMap,
+                z!("/proc/self/uid_map"),
+                uid,
+                outside.uid,
+            )?;
         }
     }
     if cfg.time {
@@ -116,7 +128,12 @@ fn time_namespace(cfg: &Config) -> Result {
         if let Some(s) = cfg.boottime {
             l.s(b"boottime ").i(s).s(b" 0\n");
         }
-        write_file(cfg, Step::TimeOffsets, z!("/proc/self/timens_offsets"), l.as_bytes())?;
+        write_file(
+            cfg,
+            Step::TimeOffsets,
+            z!("/proc/self/timens_offsets"),
+            l.as_bytes(),
+        )?;
     }
     crate::spawn::verbose(cfg, Step::SetnsTime);
     let fd = sys::open(z!("/proc/self/ns/time_for_children"), k::O_RDONLY).at(Step::SetnsTime)?;
@@ -138,7 +155,11 @@ struct IfreqFlags {
 /// COMMAND can talk to itself, as unshare(1) and bwrap do.
 fn loopback_up() -> sys::Result<()> {
     let fd = sys::socket(linux_raw_sys::net::AF_INET, linux_raw_sys::net::SOCK_DGRAM)?;
-    let mut req = IfreqFlags { name: [0; 16], flags: linux_raw_sys::net::net_device_flags::IFF_UP as i16, _pad: [0; 22] };
+    let mut req = IfreqFlags {
+        name: [0; 16],
+        flags: linux_raw_sys::net::net_device_flags::IFF_UP as i16,
+        _pad: [0; 22],
+    };
     req.name[..2].copy_from_slice(b"lo");
     let r = sys::ioctl(fd, linux_raw_sys::ioctl::SIOCSIFFLAGS, &mut req);
     let _ = sys::close(fd);

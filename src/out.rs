@@ -16,7 +16,10 @@ pub const LINE: usize = 320;
 
 impl Default for Line {
     fn default() -> Self {
-        Line { buf: [0; LINE], len: 0 }
+        Line {
+            buf: [0; LINE],
+            len: 0,
+        }
     }
 }
 
@@ -110,7 +113,11 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
         }
         let d = (d - b'0') as i64;
         v = v.checked_mul(10)?;
-        v = if neg { v.checked_sub(d)? } else { v.checked_add(d)? };
+        v = if neg {
+            v.checked_sub(d)?
+        } else {
+            v.checked_add(d)?
+        };
     }
     Some(v)
 }
@@ -127,18 +134,30 @@ mod tests {
 
     #[test]
     fn numbers() {
-        assert_eq!(text(|l| {
-            l.u(0);
-        }), "0");
-        assert_eq!(text(|l| {
-            l.u(u64::MAX);
-        }), "18446744073709551615");
-        assert_eq!(text(|l| {
-            l.i(i64::MIN);
-        }), "-9223372036854775808");
-        assert_eq!(text(|l| {
-            l.i(-42).s(b"/").i(7);
-        }), "-42/7");
+        assert_eq!(
+            text(|l| {
+                l.u(0);
+            }),
+            "0"
+        );
+        assert_eq!(
+            text(|l| {
+                l.u(u64::MAX);
+            }),
+            "18446744073709551615"
+        );
+        assert_eq!(
+            text(|l| {
+                l.i(i64::MIN);
+            }),
+            "-9223372036854775808"
+        );
+        assert_eq!(
+            text(|l| {
+                l.i(-42).s(b"/").i(7);
+            }),
+            "-42/7"
+        );
     }
 
     #[test]

@@ -24,51 +24,37 @@ use crate::sys::{self, Errno, Process, Style, Zstr};
 use crate::z;
 use linux_raw_sys::general as k;
 
-/// Every step between argv and execve that can fail, in the order they run.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(u8)]
-pub enum Step {
-    Subreaper,
-    Sigmask,
-    Pipe,
-    Clone,
-    Lifeline,
-    Setgroups,
-    GidMap,
-    UidMap,
-    UnshareTime,
-    TimeOffsets,
-    SetnsTime,
-    Sethostname,
-    Propagation,
-    Chroot,
-    Chdir,
-    MountProc,
-    LoopbackUp,
-    CloneCommand,
-    Execve,
+named! {
+    /// Every step between argv and execve that can fail, in the order they
+    /// run, with what messages call it.
+    pub enum Step {
+        Subreaper = "prctl PR_SET_CHILD_SUBREAPER",
+        Sigmask = "rt_sigprocmask",
+        Pipe = "pipe2",
+        Clone = "clone",
+        Lifeline = "prctl PR_SET_PDEATHSIG",
+        Setgroups = "write /proc/self/setgroups",
+        GidMap = "write /proc/self/gid_map",
+        UidMap = "write /proc/self/uid_map",
+        UnshareTime = "unshare CLONE_NEWTIME",
+        TimeOffsets = "write /proc/self/timens_offsets",
+        SetnsTime = "setns CLONE_NEWTIME",
+        Sethostname = "sethostname",
+        Propagation = "mount --make-r",
+        Chroot = "chroot",
+        Chdir = "chdir",
+        MountProc = "mount proc on",
+        LoopbackUp = "bring up lo",
+        CloneCommand = "clone COMMAND",
+        Execve = "execve",
+    }
 }
 
-/// What each step is called in messages, packed in `Step` order.
-const STEPS: &[u8] = b"prctl PR_SET_CHILD_SUBREAPER\0rt_sigprocmask\0pipe2\0clone\0prctl PR_SET_PDEATHSIG\0\
-write /proc/self/setgroups\0write /proc/self/gid_map\0write /proc/self/uid_map\0unshare CLONE_NEWTIME\0\
-write /proc/self/timens_offsets\0setns CLONE_NEWTIME\0sethostname\0mount --make-r\0chroot\0chdir\0\
-mount proc on\0bring up lo\0clone COMMAND\0execve\0";
-
 impl Step {
-    fn from_u8(b: u8) -> Option<Step> {
-        use Step::*;
-        const ALL: [Step; 19] = [
-            Subreaper, Sigmask, Pipe, Clone, Lifeline, Setgroups, GidMap, UidMap, UnshareTime, TimeOffsets,
-            SetnsTime, Sethostname, Propagation, Chroot, Chdir, MountProc, LoopbackUp, CloneCommand, Execve,
-        ];
-        ALL.get(b as usize).copied()
-    }
-
     /// `sethostname box`, `chdir /srv`, `execve sh`: the step and what it
     /// was applied to.
     fn describe(self, l: &mut Line, cfg: &Config) {
-        l.s(out::nth(STEPS, self as usize));
+        l.s(self.name());
         let arg = match self {
             Step::Sethostname => cfg.hostname,
             Step::Propagation => Some(match cfg.propagation {
@@ -162,13 +148,28 @@ fn start(cfg: &Config, p: &Process) -> Result<u8, (Step, Errno)> {
     // COMMAND.
     let mask = sys::sigprocmask(k::SIG_BLOCK, &!0).map_err(at(Step::Sigmask))?;
     let outside = if cfg.has(k::CLONE_NEWUSER) {
-        Outside { uid: sys::geteuid(), gid: sys::getegid() }
+        Outside {
+            uid: sys::geteuid(),
+            gid: sys::getegid(),
+        }
     } else {
         Outside { uid: 0, gid: 0 }
     };
     let (rd, wr) = sys::pipe().map_err(at(Step::Pipe))?;
-    let ctx = Ctx { cfg, p: *p, outside, mask, rd, wr, init };
-    let style = if init || cfg.time { Style::Fork } else { Style::Vfork };
+    let ctx = Ctx {
+        cfg,
+        p: *p,
+        outside,
+        mask,
+        rd,
+        wr,
+        init,
+    };
+    let style = if init || cfg.time {
+        Style::Fork
+    } else {
+        Style::Vfork
+    };
     verbose(cfg, Step::Clone);
     let pid = sys::clone(style, cfg.clone_flags | k::SIGCHLD, child, &ctx);
     let _ = sys::close(wr);
@@ -181,7 +182,10 @@ fn start(cfg: &Config, p: &Process) -> Result<u8, (Step, Errno)> {
         // The child failed and is exiting: collect it, then say why.
         let _ = sys::wait4(pid, 0);
         let step = Step::from_u8(rec[0]).unwrap_or(Step::Clone);
-        return Err((step, Errno::new(u16::from_le_bytes([rec[2], rec[3]]) as i32)));
+        return Err((
+            step,
+            Errno::new(u16::from_le_bytes([rec[2], rec[3]]) as i32),
+        ));
     }
     Ok(crate::init::supervise(pid, cfg))
 }
@@ -300,7 +304,12 @@ fn execvp(cfg: &Config, p: &Process) -> Errno {
             // Not here: try the next directory, remembering a candidate we
             // were refused, as execvp does.
             Errno::EACCES => err = Errno::EACCES,
-            Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP | Errno::ESTALE | Errno::ENODEV
+            Errno::ENOENT
+            | Errno::ENOTDIR
+            | Errno::ENAMETOOLONG
+            | Errno::ELOOP
+            | Errno::ESTALE
+            | Errno::ENODEV
             | Errno::ETIMEDOUT => {}
             e => return e,
         }
@@ -314,10 +323,11 @@ mod tests {
 
     #[test]
     fn step_names_line_up() {
-        assert_eq!(out::nth(STEPS, Step::Subreaper as usize), b"prctl PR_SET_CHILD_SUBREAPER");
-        assert_eq!(out::nth(STEPS, Step::MountProc as usize), b"mount proc on");
-        assert_eq!(out::nth(STEPS, Step::Execve as usize), b"execve");
-        assert_eq!(STEPS.split(|&b| b == 0).count(), Step::Execve as usize + 2);
+        assert_eq!(Step::Subreaper.name(), b"prctl PR_SET_CHILD_SUBREAPER");
+        assert_eq!(Step::MountProc.name(), b"mount proc on");
+        assert_eq!(Step::Execve.name(), b"execve");
+        assert_eq!(Step::NAMES.split(|&b| b == 0).count(), Step::ALL.len() + 1);
+        assert_eq!(Step::ALL.len(), Step::Execve as usize + 1);
         for b in 0..=Step::Execve as u8 {
             assert_eq!(Step::from_u8(b).map(|s| s as u8), Some(b));
         }

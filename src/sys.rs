@@ -101,7 +101,11 @@ pub fn pipe() -> Result<(i32, i32)> {
 
 /// `poll(2)` on one descriptor: returns its `revents`.
 pub fn poll1(fd: i32, events: u32, timeout_ms: i32) -> Result<u32> {
-    let mut p = k::pollfd { fd, events: events as i16, revents: 0 };
+    let mut p = k::pollfd {
+        fd,
+        events: events as i16,
+        revents: 0,
+    };
     // SAFETY: one pollfd, live for the call.
     unsafe { syscall!(Sysno::poll, &mut p as *mut k::pollfd, 1, timeout_ms) }?;
     Ok(p.revents as u16 as u32)
@@ -151,7 +155,13 @@ pub fn wait4(pid: i32, options: u32) -> Result<(i32, i32)> {
     let mut status = 0i32;
     // SAFETY: the kernel writes one int; no rusage.
     let r = unsafe {
-        syscall!(Sysno::wait4, pid as isize as usize, &mut status as *mut i32, c(options), 0)
+        syscall!(
+            Sysno::wait4,
+            pid as isize as usize,
+            &mut status as *mut i32,
+            c(options),
+            0
+        )
     }?;
     Ok((r as i32, status))
 }
@@ -165,7 +175,13 @@ pub fn sigprocmask(how: u32, set: &SigSet) -> Result<SigSet> {
     let mut old: SigSet = 0;
     // SAFETY: both sets are live u64s of the size we pass.
     unsafe {
-        syscall!(Sysno::rt_sigprocmask, c(how), set as *const SigSet, &mut old as *mut SigSet, SIGSET_SIZE)
+        syscall!(
+            Sysno::rt_sigprocmask,
+            c(how),
+            set as *const SigSet,
+            &mut old as *mut SigSet,
+            SIGSET_SIZE
+        )
     }?;
     Ok(old)
 }
@@ -175,8 +191,16 @@ pub fn sigprocmask(how: u32, set: &SigSet) -> Result<SigSet> {
 pub fn sigtimedwait(set: &SigSet, timeout: Option<&k::timespec>) -> Result<u32> {
     let ts = timeout.map_or(0, |t| t as *const k::timespec as usize);
     // SAFETY: set and timeout are live for the call; no siginfo is asked for.
-    unsafe { syscall!(Sysno::rt_sigtimedwait, set as *const SigSet, 0, ts, SIGSET_SIZE) }
-        .map(|s| s as u32)
+    unsafe {
+        syscall!(
+            Sysno::rt_sigtimedwait,
+            set as *const SigSet,
+            0,
+            ts,
+            SIGSET_SIZE
+        )
+    }
+    .map(|s| s as u32)
 }
 
 /// `rt_sigaction(2)` setting `sig` to `SIG_DFL` (no handler, so no
@@ -186,7 +210,15 @@ pub fn sigdefault(sig: u32) -> Result<usize> {
     // restorer, empty mask.
     let act: k::kernel_sigaction = unsafe { core::mem::zeroed() };
     // SAFETY: act is live for the call; the old action is not asked for.
-    unsafe { syscall!(Sysno::rt_sigaction, c(sig), &act as *const k::kernel_sigaction, 0, SIGSET_SIZE) }
+    unsafe {
+        syscall!(
+            Sysno::rt_sigaction,
+            c(sig),
+            &act as *const k::kernel_sigaction,
+            0,
+            SIGSET_SIZE
+        )
+    }
 }
 
 /// `prctl(2)` with one argument.
@@ -205,7 +237,16 @@ pub fn sethostname(name: &[u8]) -> Result<usize> {
 pub fn mount(src: Option<Zstr>, target: Zstr, fstype: Option<Zstr>, flags: u32) -> Result<usize> {
     let opt = |s: Option<Zstr>| s.map_or(0, |s| s.ptr());
     // SAFETY: every string is NUL-terminated and live; no data argument.
-    unsafe { syscall!(Sysno::mount, opt(src), target.ptr(), opt(fstype), c(flags), 0) }
+    unsafe {
+        syscall!(
+            Sysno::mount,
+            opt(src),
+            target.ptr(),
+            opt(fstype),
+            c(flags),
+            0
+        )
+    }
 }
 
 /// `chdir(2)`.
@@ -269,7 +310,11 @@ impl Process {
         unsafe {
             let argc = *sp;
             let argv = sp.add(1) as *const *const u8;
-            Process { argc, argv, envp: argv.add(argc + 1) }
+            Process {
+                argc,
+                argv,
+                envp: argv.add(argc + 1),
+            }
         }
     }
 
@@ -402,7 +447,11 @@ pub fn clone<T>(style: Style, flags: u32, f: fn(&T) -> !, arg: &T) -> Result<i32
         (call.f)(call.arg)
     }
 
-    let call = Call { f, arg, fork: style == Style::Fork };
+    let call = Call {
+        f,
+        arg,
+        fork: style == Style::Fork,
+    };
     let vm = match style {
         Style::Vfork => k::CLONE_VM | k::CLONE_VFORK,
         Style::Fork => 0,
@@ -411,7 +460,12 @@ pub fn clone<T>(style: Style, flags: u32, f: fn(&T) -> !, arg: &T) -> Result<i32
     // STACKS); `start::<T>` never returns and gets the Call it expects;
     // flags carry no pointer-taking options.
     let r = unsafe {
-        crate::arch::clone(c(flags | vm), top as *mut u8, start::<T>, &call as *const Call<T> as *mut u8)
+        crate::arch::clone(
+            c(flags | vm),
+            top as *mut u8,
+            start::<T>,
+            &call as *const Call<T> as *mut u8,
+        )
     };
     Errno::from_ret(r as usize).map(|pid| pid as i32)
 }

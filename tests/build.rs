@@ -33,7 +33,10 @@ fn release_binary_is_static_small_and_clean() {
     if cfg!(debug_assertions) {
         // The budget is the release build's; `cargo test --release` (what
         // tests/run does) checks it.
-        common::can(false, "the build checks read the release binary: run cargo test --release");
+        common::can(
+            false,
+            "the build checks read the release binary: run cargo test --release",
+        );
         return;
     }
     let b = std::fs::read(common::NSINIT).unwrap();
@@ -57,7 +60,10 @@ fn release_binary_is_static_small_and_clean() {
         assert_ne!(ty, PT_DYNAMIC, "has a dynamic section");
         if ty == PT_LOAD {
             loads += 1;
-            assert!(flags & (PF_W | PF_X) != PF_W | PF_X, "segment {i} is writable and executable");
+            assert!(
+                flags & (PF_W | PF_X) != PF_W | PF_X,
+                "segment {i} is writable and executable"
+            );
             entry_in_x |= flags & PF_X != 0 && (vaddr..vaddr + memsz).contains(&entry);
         }
         if ty == PT_GNU_STACK {
@@ -66,7 +72,11 @@ fn release_binary_is_static_small_and_clean() {
     }
     assert_eq!(loads, 2, "text and data, nothing else");
     assert!(entry_in_x, "entry point outside the executable segment");
-    assert_eq!(stack_flags.map(|f| f & PF_X), Some(0), "the stack must be non-executable");
+    assert_eq!(
+        stack_flags.map(|f| f & PF_X),
+        Some(0),
+        "the stack must be non-executable"
+    );
 
     for i in 0..shnum {
         let s = shoff + i * shentsize;
@@ -79,7 +89,10 @@ fn release_binary_is_static_small_and_clean() {
 
     let size = b.len() as u64;
     println!("nsinit release binary: {size} bytes (budget {BUDGET})");
-    assert!(size <= BUDGET, "{size} bytes: over the {BUDGET}-byte budget");
+    assert!(
+        size <= BUDGET,
+        "{size} bytes: over the {BUDGET}-byte budget"
+    );
 }
 
 #[test]
@@ -88,7 +101,10 @@ fn tools_agree_it_is_static() {
         return;
     }
     let f = common::sh("file", &["-b", common::NSINIT]).stdout;
-    assert!(f.contains("statically linked") && f.contains("stripped") && !f.contains("not stripped"), "{f}");
+    assert!(
+        f.contains("statically linked") && f.contains("stripped") && !f.contains("not stripped"),
+        "{f}"
+    );
     assert!(f.starts_with("ELF 64-bit LSB executable"), "{f}");
     let d = common::sh("readelf", &["-d", common::NSINIT]).stdout;
     assert!(d.contains("There is no dynamic section"), "{d}");

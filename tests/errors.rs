@@ -13,18 +13,42 @@ fn usage_errors_before_anything_runs() {
     let touch = flag.to_str().unwrap();
     let long = "x".repeat(65);
     let cases: &[(&[&str], &str)] = &[
-        (&["--bogus", "touch", touch], "nsinit: unrecognized option: --bogus\n"),
+        (
+            &["--bogus", "touch", touch],
+            "nsinit: unrecognized option: --bogus\n",
+        ),
         (&["-pZ", "touch", touch], "nsinit: invalid option: -pZ\n"),
-        (&["--pid=yes", "touch", touch], "nsinit: option takes no argument: --pid=yes\n"),
-        (&["--hostname"], "nsinit: option requires an argument: --hostname\n"),
+        (
+            &["--pid=yes", "touch", touch],
+            "nsinit: option takes no argument: --pid=yes\n",
+        ),
+        (
+            &["--hostname"],
+            "nsinit: option requires an argument: --hostname\n",
+        ),
         (&["-p", "-w"], "nsinit: option requires an argument: -w\n"),
         (&[], "nsinit: missing COMMAND\n"),
         (&["-p", "-u", "--"], "nsinit: missing COMMAND\n"),
-        (&["--hostname", &long, "touch", touch], &format!("nsinit: hostname longer than 64 bytes: {long}\n")),
-        (&["--monotonic=soon", "touch", touch], "nsinit: not a number of seconds: soon\n"),
-        (&["--boottime", "1e3", "touch", touch], "nsinit: not a number of seconds: 1e3\n"),
-        (&["--map-user=root", "touch", touch], "nsinit: not a valid id: root\n"),
-        (&["--propagation=rshared", "touch", touch], "nsinit: propagation must be private, slave, shared or unchanged: rshared\n"),
+        (
+            &["--hostname", &long, "touch", touch],
+            &format!("nsinit: hostname longer than 64 bytes: {long}\n"),
+        ),
+        (
+            &["--monotonic=soon", "touch", touch],
+            "nsinit: not a number of seconds: soon\n",
+        ),
+        (
+            &["--boottime", "1e3", "touch", touch],
+            "nsinit: not a number of seconds: 1e3\n",
+        ),
+        (
+            &["--map-user=root", "touch", touch],
+            "nsinit: not a valid id: root\n",
+        ),
+        (
+            &["--propagation=rshared", "touch", touch],
+            "nsinit: propagation must be private, slave, shared or unchanged: rshared\n",
+        ),
         (&["--wd=", "touch", touch], "nsinit: empty directory\n"),
     ];
     for (args, msg) in cases {
@@ -39,12 +63,35 @@ fn usage_errors_before_anything_runs() {
 fn help_and_version() {
     let r = run(&["--help"]);
     assert_eq!(r.status, 0);
-    assert!(r.stdout.starts_with("Usage: nsinit [OPTIONS] [--] COMMAND [ARG...]\n"));
+    assert!(r
+        .stdout
+        .starts_with("Usage: nsinit [OPTIONS] [--] COMMAND [ARG...]\n"));
     // Every option the parser knows is in the help.
     for o in [
-        "--pid", "--uts", "--ipc", "--mount", "--net", "--user", "--cgroup", "--time", "--monotonic", "--boottime",
-        "--map-root-user", "--map-user", "--map-group", "--hostname", "--mount-proc", "--propagation", "--wd",
-        "--root", "--exec", "--subreaper", "--no-kill-child", "--verbose", "--help", "--version",
+        "--pid",
+        "--uts",
+        "--ipc",
+        "--mount",
+        "--net",
+        "--user",
+        "--cgroup",
+        "--time",
+        "--monotonic",
+        "--boottime",
+        "--map-root-user",
+        "--map-user",
+        "--map-group",
+        "--hostname",
+        "--mount-proc",
+        "--propagation",
+        "--wd",
+        "--root",
+        "--exec",
+        "--subreaper",
+        "--no-kill-child",
+        "--verbose",
+        "--help",
+        "--version",
     ] {
         assert!(r.stdout.contains(o), "{o} missing from --help");
         if o != "--help" && o != "--version" {
@@ -56,7 +103,10 @@ fn help_and_version() {
     let r = run(&["-h"]);
     assert_eq!(r.status, 0);
     let r = run(&["-V"]);
-    assert_eq!((r.status, r.stdout.as_str()), (0, concat!("nsinit ", env!("CARGO_PKG_VERSION"), "\n")));
+    assert_eq!(
+        (r.status, r.stdout.as_str()),
+        (0, concat!("nsinit ", env!("CARGO_PKG_VERSION"), "\n"))
+    );
     // Options after COMMAND are COMMAND's.
     let r = run(&["printf", "%s\n", "--help"]);
     assert_eq!((r.status, r.stdout.as_str()), (0, "--help\n"));
@@ -67,7 +117,17 @@ fn verbose_names_each_step() {
     if !root() {
         return;
     }
-    let r = run(&["-v", "-p", "--hostname=box", "--mount-proc", "-n", "-w", "/", "--", "true"]);
+    let r = run(&[
+        "-v",
+        "-p",
+        "--hostname=box",
+        "--mount-proc",
+        "-n",
+        "-w",
+        "/",
+        "--",
+        "true",
+    ]);
     assert_eq!(r.status, 0);
     assert_eq!(
         r.stderr,
@@ -92,7 +152,12 @@ fn inject(filter: &[&str], fault: &str, args: &[&str]) -> Run {
     a.extend_from_slice(args);
     let mut r = sh("timeout", &a);
     // strace's own note on how it resolved -P's path is not nsinit's.
-    r.stderr = r.stderr.lines().filter(|l| !l.starts_with("strace: Requested path")).map(|l| format!("{l}\n")).collect();
+    r.stderr = r
+        .stderr
+        .lines()
+        .filter(|l| !l.starts_with("strace: Requested path"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     r
 }
 
@@ -102,7 +167,9 @@ fn every_setup_step_fails_cleanly() {
         return;
     }
     let m = marker();
-    let cases: &[(&[&str], &str, &[&str], i32, &str)] = &[
+    // (strace filter, fault, nsinit options, status, message)
+    type Case<'a> = (&'a [&'a str], &'a str, &'a [&'a str], i32, &'a str);
+    let cases: &[Case] = &[
         (&[], "inject=clone:error=EPERM", &["-p"], 125, "clone: EPERM (Operation not permitted); needs CAP_SYS_ADMIN, or add --user"),
         (&[], "inject=clone:error=ENOSPC", &["-n"], 125, "clone: ENOSPC (No space left on device); namespace limit reached (see /proc/sys/user/max_*_namespaces)"),
         (&[], "inject=clone:error=EINVAL", &["-C"], 125, "clone: EINVAL (Invalid argument); the kernel lacks a requested namespace"),
@@ -134,7 +201,11 @@ fn every_setup_step_fails_cleanly() {
         let mut args = opts.to_vec();
         args.extend_from_slice(&["--", "/bin/sleep", &m]);
         let r = inject(filter, fault, &args);
-        assert_eq!((r.status, r.stderr.as_str()), (*status, format!("nsinit: {msg}\n").as_str()), "{fault} {opts:?}");
+        assert_eq!(
+            (r.status, r.stderr.as_str()),
+            (*status, format!("nsinit: {msg}\n").as_str()),
+            "{fault} {opts:?}"
+        );
         assert_none_left(&m);
     }
 }
@@ -146,9 +217,17 @@ fn supervisor_survives_failing_syscalls() {
     }
     // A failing kill() while forwarding, or a failing wait: the loop warns
     // nothing and carries on; COMMAND's status still comes through.
-    let r = inject(&[], "inject=kill:error=ESRCH", &["-p", "--", "sh", "-c", "exit 5"]);
+    let r = inject(
+        &[],
+        "inject=kill:error=ESRCH",
+        &["-p", "--", "sh", "-c", "exit 5"],
+    );
     assert_eq!(r.status, 5);
-    let r = inject(&[], "inject=rt_sigtimedwait:error=EINTR:when=1", &["--", "sh", "-c", "exit 6"]);
+    let r = inject(
+        &[],
+        "inject=rt_sigtimedwait:error=EINTR:when=1",
+        &["--", "sh", "-c", "exit 6"],
+    );
     assert_eq!(r.status, 6);
 }
 
@@ -161,7 +240,28 @@ fn init_cannot_fork_command() {
     // the init's clone of COMMAND. RLIMIT_NPROC of 2 for an unprivileged
     // user lets the outer nsinit and the init exist, and no third process.
     let m = marker();
-    let r = sh("setpriv", &["--reuid=65534", "--regid=65534", "--clear-groups", "prlimit", "--nproc=2", NSINIT, "-r", "-p", "--", "/bin/sleep", &m]);
-    assert_eq!((r.status, r.stderr.as_str()), (125, "nsinit: clone COMMAND: EAGAIN (Resource temporarily unavailable)\n"));
+    let r = sh(
+        "setpriv",
+        &[
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "prlimit",
+            "--nproc=2",
+            NSINIT,
+            "-r",
+            "-p",
+            "--",
+            "/bin/sleep",
+            &m,
+        ],
+    );
+    assert_eq!(
+        (r.status, r.stderr.as_str()),
+        (
+            125,
+            "nsinit: clone COMMAND: EAGAIN (Resource temporarily unavailable)\n"
+        )
+    );
     assert_none_left(&m);
 }

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 /// The ways COMMAND can stand behind nsinit.
 const MODES: &[&[&str]] = &[
-    &[],                // plain: nsinit forks COMMAND, no namespace
-    &["-u", "-i"],      // namespaces, COMMAND our direct child
-    &["--exec", "-p"],  // COMMAND is PID 1
+    &[],                 // plain: nsinit forks COMMAND, no namespace
+    &["-u", "-i"],       // namespaces, COMMAND our direct child
+    &["--exec", "-p"],   // COMMAND is PID 1
     &["-p", "-m", "-u"], // an init of ours is PID 1, COMMAND its child
 ];
 
@@ -31,7 +31,13 @@ fn exit_statuses_pass_through() {
     }
     for mode in MODES {
         let pid1 = mode.contains(&"--exec");
-        for (script, want) in [("exit 0", 0), ("exit 1", 1), ("exit 255", 255), ("kill -SEGV $$", 128 + 11), ("kill -TERM $$", 128 + 15)] {
+        for (script, want) in [
+            ("exit 0", 0),
+            ("exit 1", 1),
+            ("exit 255", 255),
+            ("kill -SEGV $$", 128 + 11),
+            ("kill -TERM $$", 128 + 15),
+        ] {
             if pid1 && script.starts_with("kill") {
                 // PID 1 is immune to signals it has no handler for, even
                 // its own: the kernel's rule that --exec exposes.
@@ -53,7 +59,14 @@ fn segv_program() -> Option<String> {
         let src = dir.join("segv.c");
         std::fs::write(&src, "int main(void) { return *(volatile int *)0; }\n").unwrap();
         let bin = dir.join("segv");
-        let ok = std::process::Command::new("cc").arg("-static").arg("-o").arg(&bin).arg(&src).status().map(|s| s.success()).unwrap_or(false);
+        let ok = std::process::Command::new("cc")
+            .arg("-static")
+            .arg("-o")
+            .arg(&bin)
+            .arg(&src)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
         ok.then(|| bin.to_string_lossy().into_owned())
     })
     .clone()
@@ -87,15 +100,47 @@ fn not_found_and_not_executable() {
     let (plain, junk) = (plain.to_str().unwrap(), junk.to_str().unwrap());
     for mode in MODES {
         let r = run_v(&with(mode, &["--", "no-such-command-here"]));
-        assert_eq!((r.status, r.stderr.as_str()), (127, "nsinit: execve no-such-command-here: ENOENT (No such file or directory)\n"), "{mode:?}");
+        assert_eq!(
+            (r.status, r.stderr.as_str()),
+            (
+                127,
+                "nsinit: execve no-such-command-here: ENOENT (No such file or directory)\n"
+            ),
+            "{mode:?}"
+        );
         let r = run_v(&with(mode, &["--", "/no/such/path"]));
-        assert_eq!((r.status, r.stderr.as_str()), (127, "nsinit: execve /no/such/path: ENOENT (No such file or directory)\n"), "{mode:?}");
+        assert_eq!(
+            (r.status, r.stderr.as_str()),
+            (
+                127,
+                "nsinit: execve /no/such/path: ENOENT (No such file or directory)\n"
+            ),
+            "{mode:?}"
+        );
         let r = run_v(&with(mode, &["--", plain]));
-        assert_eq!((r.status, r.stderr), (126, format!("nsinit: execve {plain}: EACCES (Permission denied)\n")), "{mode:?}");
+        assert_eq!(
+            (r.status, r.stderr),
+            (
+                126,
+                format!("nsinit: execve {plain}: EACCES (Permission denied)\n")
+            ),
+            "{mode:?}"
+        );
         let r = run_v(&with(mode, &["--", junk]));
-        assert_eq!((r.status, r.stderr), (126, format!("nsinit: execve {junk}: ENOEXEC (Exec format error)\n")), "{mode:?}");
+        assert_eq!(
+            (r.status, r.stderr),
+            (
+                126,
+                format!("nsinit: execve {junk}: ENOEXEC (Exec format error)\n")
+            ),
+            "{mode:?}"
+        );
         let r = run_v(&with(mode, &["--", "/etc"]));
-        assert_eq!((r.status, r.stderr.as_str()), (126, "nsinit: execve /etc: EACCES (Permission denied)\n"), "{mode:?}");
+        assert_eq!(
+            (r.status, r.stderr.as_str()),
+            (126, "nsinit: execve /etc: EACCES (Permission denied)\n"),
+            "{mode:?}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -113,20 +158,35 @@ fn path_search() {
     std::fs::set_permissions(good.join("tool"), std::fs::Permissions::from_mode(0o755)).unwrap();
     // A non-executable candidate earlier in PATH is skipped, as execvp does.
     let path = format!("/nonexistent:{}:{}", dir.display(), good.display());
-    let r = out(nsinit(&["tool", "a b"]).env("PATH", &path).output().unwrap());
+    let r = out(nsinit(&["tool", "a b"])
+        .env("PATH", &path)
+        .output()
+        .unwrap());
     assert_eq!((r.status, r.stdout.as_str()), (0, "right a b\n"));
     // Only non-executable candidates: EACCES, 126.
-    let r = out(nsinit(&["tool"]).env("PATH", dir.display().to_string()).output().unwrap());
-    assert_eq!((r.status, r.stderr.as_str()), (126, "nsinit: execve tool: EACCES (Permission denied)\n"));
+    let r = out(nsinit(&["tool"])
+        .env("PATH", dir.display().to_string())
+        .output()
+        .unwrap());
+    assert_eq!(
+        (r.status, r.stderr.as_str()),
+        (126, "nsinit: execve tool: EACCES (Permission denied)\n")
+    );
     // No PATH at all: the default one finds sh.
-    let r = out(nsinit(&["sh", "-c", "echo ok"]).env_remove("PATH").output().unwrap());
+    let r = out(nsinit(&["sh", "-c", "echo ok"])
+        .env_remove("PATH")
+        .output()
+        .unwrap());
     assert_eq!((r.status, r.stdout.as_str()), (0, "ok\n"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn environment_is_passed() {
-    let r = out(nsinit(&["sh", "-c", "echo $NSINIT_TEST_VAR"]).env("NSINIT_TEST_VAR", "v=1").output().unwrap());
+    let r = out(nsinit(&["sh", "-c", "echo $NSINIT_TEST_VAR"])
+        .env("NSINIT_TEST_VAR", "v=1")
+        .output()
+        .unwrap());
     assert_eq!(r.stdout, "v=1\n");
 }
 
@@ -139,7 +199,16 @@ fn command_sees_only_the_fds_it_was_given() {
     // COMMAND (ls), with and without nsinit in between: ls must list the
     // same fds both ways. Its own directory fd takes the lowest free
     // number, so a leaked fd of nsinit's would show as a shifted number.
-    let ls = |pre: &str| sh("sh", &["-c", &format!("exec 7</dev/null; exec {pre} ls /proc/self/fd")]).stdout;
+    let ls = |pre: &str| {
+        sh(
+            "sh",
+            &[
+                "-c",
+                &format!("exec 7</dev/null; exec {pre} ls /proc/self/fd"),
+            ],
+        )
+        .stdout
+    };
     let given = ls("");
     assert!(given.lines().any(|l| l == "7"), "{given}");
     for mode in MODES {
@@ -149,7 +218,11 @@ fn command_sees_only_the_fds_it_was_given() {
 }
 
 fn spawn_ready(args: &[String]) -> (Child, BufReader<std::process::ChildStdout>) {
-    let mut c = nsinit(&args.iter().map(|s| s.as_str()).collect::<Vec<_>>()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut c = nsinit(&args.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut rd = BufReader::new(c.stdout.take().unwrap());
     let mut line = String::new();
     rd.read_line(&mut line).unwrap();
@@ -166,7 +239,9 @@ fn signals_to_nsinit_reach_command() {
         for sig in ["INT", "TERM", "HUP", "QUIT", "USR1", "USR2"] {
             // The handler exits with a status that names the signal, so the
             // status proves delivery and the exit proves it came once.
-            let script = format!("trap 'echo got {sig}; exit 42' {sig}; echo ready; while :; do sleep 0.05; done");
+            let script = format!(
+                "trap 'echo got {sig}; exit 42' {sig}; echo ready; while :; do sleep 0.05; done"
+            );
             let (mut c, mut rd) = spawn_ready(&with(mode, &["--", "sh", "-c", &script]));
             kill(c.id(), sig);
             let mut line = String::new();
@@ -198,7 +273,11 @@ fn sigkill_to_nsinit_leaves_nothing_behind() {
         } else {
             // COMMAND itself dies with nsinit; its own orphan, as without
             // nsinit, is not ours to kill (that is --pid's job).
-            assert!(wait_until(Duration::from_secs(5), || pids_with(&m).len() == 1), "{mode:?}: {:?}", pids_with(&m));
+            assert!(
+                wait_until(Duration::from_secs(5), || pids_with(&m).len() == 1),
+                "{mode:?}: {:?}",
+                pids_with(&m)
+            );
             for p in pids_with(&m) {
                 kill(p as u32, "KILL");
             }
@@ -212,7 +291,10 @@ fn no_kill_child_lets_command_live_on() {
         return;
     }
     let m = marker();
-    let (mut c, _rd) = spawn_ready(&with(&["--no-kill-child", "-u"], &["--", "sh", "-c", &format!("echo ready; exec sleep {m}")]));
+    let (mut c, _rd) = spawn_ready(&with(
+        &["--no-kill-child", "-u"],
+        &["--", "sh", "-c", &format!("echo ready; exec sleep {m}")],
+    ));
     assert!(wait_until(Duration::from_secs(5), || pids_with(&m).len() == 1));
     kill(c.id(), "KILL");
     c.wait().unwrap();

@@ -70,7 +70,7 @@ pub unsafe fn clone(
     func: unsafe extern "C" fn(*mut u8) -> !,
     arg: *mut u8,
 ) -> isize {
-    debug_assert!(stack_top as usize % STACK_ALIGN == 0);
+    debug_assert!((stack_top as usize).is_multiple_of(STACK_ALIGN));
     let ret: isize;
     // SAFETY: the caller's contract above; the parent path behaves like any
     // `syscall`, and the child path never returns into compiled code.

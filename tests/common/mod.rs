@@ -21,7 +21,10 @@ pub struct Run {
 
 pub fn out(o: Output) -> Run {
     Run {
-        status: o.status.code().unwrap_or_else(|| panic!("killed by a signal: {:?}", o.status)),
+        status: o
+            .status
+            .code()
+            .unwrap_or_else(|| panic!("killed by a signal: {:?}", o.status)),
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
@@ -34,7 +37,11 @@ pub fn run(args: &[&str]) -> Run {
 
 /// Runs `prog args` to completion.
 pub fn sh(prog: &str, args: &[&str]) -> Run {
-    out(Command::new(prog).args(args).stdin(Stdio::null()).output().expect(prog))
+    out(Command::new(prog)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect(prog))
 }
 
 /// Whether this test can run here; a test that cannot skips with a printed
@@ -56,7 +63,10 @@ pub fn have(tool: &str) -> bool {
 }
 
 pub fn need(tool: &str) -> bool {
-    can(have(tool), &format!("{tool} is not installed (tests/run installs it)"))
+    can(
+        have(tool),
+        &format!("{tool} is not installed (tests/run installs it)"),
+    )
 }
 
 pub fn root() -> bool {
@@ -78,9 +88,17 @@ fn unsafe_free_geteuid() -> u32 {
 pub fn marker() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     // `sleep` takes it as a number of seconds: 1000 and a fraction.
-    format!("1000.{}{:09}{}", std::process::id(), t, N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "1000.{}{:09}{}",
+        std::process::id(),
+        t,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// PIDs of processes (other than us) whose command line holds `word`.
@@ -88,7 +106,9 @@ pub fn pids_with(word: &str) -> Vec<i32> {
     let me = std::process::id() as i32;
     let mut v = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
         if pid == me {
             continue;
         }
@@ -120,7 +140,10 @@ pub fn assert_none_left(word: &str) {
 }
 
 pub fn link(p: &str) -> String {
-    std::fs::read_link(p).unwrap().to_string_lossy().into_owned()
+    std::fs::read_link(p)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
 }
 
 pub fn exists(p: &str) -> bool {
@@ -129,6 +152,9 @@ pub fn exists(p: &str) -> bool {
 
 /// Signal a PID with kill(1), which every test machine has.
 pub fn kill(pid: u32, sig: &str) {
-    let s = Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]).status().unwrap();
+    let s = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(s.success());
 }
