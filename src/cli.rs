@@ -51,6 +51,13 @@ pub struct Config<'a> {
     /// COMMAND itself is PID 1 of the new PID namespace: no init of ours.
     pub exec: bool,
     pub subreaper: bool,
+    /// Signals go to COMMAND's process group, not only to COMMAND.
+    pub pgroup: bool,
+    /// Exit codes to report as 0 (`-e`, repeatable, as tini's): a bit per
+    /// code.
+    pub remap: [u64; 4],
+    /// After COMMAND exits: SIGTERM what is left, wait this long, SIGKILL.
+    pub grace: Option<u32>,
     pub no_kill_child: bool,
     pub verbose: bool,
     /// Index in argv of COMMAND.
@@ -106,6 +113,9 @@ named! {
         Boottime = "-boottime",
         Exec = "-exec",
         Subreaper = "ssubreaper",
+        Pgroup = "gpgroup",
+        RemapExit = "eremap-exit",
+        Grace = "-grace",
         NoKillChild = "-no-kill-child",
         Verbose = "vverbose",
         Help = "hhelp",
@@ -134,6 +144,8 @@ impl Opt {
                 | Opt::Root
                 | Opt::Monotonic
                 | Opt::Boottime
+                | Opt::RemapExit
+                | Opt::Grace
         )
     }
 
@@ -172,6 +184,9 @@ pub fn parse<'a>(args: &[Zstr<'a>]) -> Result<Action<'a>, Usage<'a>> {
         root: None,
         exec: false,
         subreaper: false,
+        pgroup: false,
+        remap: [0; 4],
+        grace: None,
         no_kill_child: false,
         verbose: false,
         command: 0,
@@ -243,6 +258,11 @@ pub fn parse<'a>(args: &[Zstr<'a>]) -> Result<Action<'a>, Usage<'a>> {
     }
     if i >= args.len() {
         return usage("missing COMMAND", b"");
+    }
+    if cfg.grace.is_some() && cfg.exec && cfg.has(k::CLONE_NEWPID) {
+        // COMMAND is PID 1 and its exit ends the namespace: no init of
+        // ours is left to be graceful.
+        return usage("--grace needs an init: drop --exec", b"");
     }
     // argv[0] is nsinit itself.
     cfg.command = i + 1;
@@ -332,6 +352,15 @@ fn apply<'a>(
         }
         Opt::Exec => cfg.exec = true,
         Opt::Subreaper => cfg.subreaper = true,
+        Opt::Pgroup => cfg.pgroup = true,
+        Opt::RemapExit => match crate::out::parse_i64(v) {
+            Some(c @ 0..=255) => cfg.remap[c as usize / 64] |= 1 << (c % 64),
+            _ => return usage("exit code must be 0 to 255", v),
+        },
+        Opt::Grace => match crate::out::parse_i64(v) {
+            Some(s @ 0..=86400) => cfg.grace = Some(s as u32),
+            _ => return usage("grace must be 0 to 86400 seconds", v),
+        },
         Opt::NoKillChild => cfg.no_kill_child = true,
         Opt::Verbose => cfg.verbose = true,
         Opt::Help => return Ok(Some(Action::Help)),
@@ -351,39 +380,27 @@ fn cstr(with_nul: &[u8]) -> Zstr<'_> {
 
 pub const HELP: &str = "\
 Usage: nsinit [OPTIONS] [--] COMMAND [ARG...]
-Run COMMAND in new namespaces, with a PID 1 that reaps and forwards signals.
+Run COMMAND in new namespaces, behind a PID 1 that reaps and forwards signals.
 
-Namespaces:
-  -p, --pid             new PID namespace (COMMAND runs under a tiny init)
-  -u, --uts             new UTS namespace
-  -i, --ipc             new IPC namespace
-  -m, --mount           new mount namespace (/ made private, see --propagation)
-  -n, --net             new network namespace, loopback brought up
-  -U, --user            new user namespace
-  -C, --cgroup          new cgroup namespace
-  -T, --time            new time namespace
-      --monotonic=SECS  CLOCK_MONOTONIC offset (implies --time)
-      --boottime=SECS   CLOCK_BOOTTIME offset (implies --time)
-User namespace:
-  -r, --map-root-user   map current user and group to root (implies --user)
-      --map-user=UID    map current user to UID (implies --user)
-      --map-group=GID   map current group to GID (implies --user; setgroups denied)
-Inside:
-      --hostname=NAME   set the hostname (implies --uts)
-      --mount-proc[=DIR]  mount a fresh proc on DIR, default /proc (implies --mount)
-      --propagation=private|slave|shared|unchanged   for / (default private)
-  -w, --wd=DIR          working directory of COMMAND
-  -R, --root=DIR        root directory of COMMAND (chroot)
-PID 1:
-      --exec            with --pid, COMMAND itself is PID 1 (no init)
-  -s, --subreaper       adopt orphans (automatic when COMMAND is our direct
-                        child outside a new PID namespace)
-      --no-kill-child   COMMAND survives when nsinit is killed
-  -v, --verbose         one line per setup step on stderr
-  -h, --help            this help
-  -V, --version         version
+  -p --pid    (an init of ours is PID 1)  -u --uts   -i --ipc   -C --cgroup
+  -m --mount  (/ made private)            -n --net   (lo up)    -U --user
+  -T --time   --monotonic=SECS --boottime=SECS (clock offsets, imply -T)
+  -r --map-root-user   --map-user=UID   --map-group=GID    (imply -U)
+  --hostname=NAME (-u)   --mount-proc[=DIR] (-m; nosuid,nodev,noexec proc)
+  --propagation=private|slave|shared|unchanged   (of /, default private)
+  -w --wd=DIR   -R --root=DIR (chroot)
+  --exec         with -p, COMMAND itself is PID 1
+  -s --subreaper adopt orphans (the default without a new PID namespace)
+  -g --pgroup    signal COMMAND's process group
+  -e --remap-exit=CODE   exit 0 when COMMAND exits CODE (repeatable)
+  --grace=SECS   when COMMAND exits, SIGTERM the rest of the PID namespace
+                 (or, as subreaper, our descendants), SIGKILL after SECS.
+                 Without it a PID namespace dies with its init, and a
+                 subreaper's leftovers run on.
+  --no-kill-child  COMMAND survives a killed nsinit
+  -v --verbose   -h --help   -V --version
 
-Exit status: COMMAND's, or 128+N if killed by signal N; 125 nsinit failed;
+Exit: COMMAND's status, 128+N if killed by signal N; 125 nsinit failed;
 126 COMMAND not executable; 127 COMMAND not found.
 ";
 
@@ -482,6 +499,42 @@ mod tests {
     fn flags_of_pid1() {
         let c = run(&["--exec", "-p", "-sv", "--no-kill-child", "true"]).unwrap();
         assert!(c.exec && c.subreaper && c.verbose && c.no_kill_child);
+    }
+
+    #[test]
+    fn pid1_options() {
+        let c = run(&[
+            "-g",
+            "-e",
+            "143",
+            "--remap-exit=1",
+            "-e0",
+            "--grace",
+            "5",
+            "true",
+        ])
+        .unwrap();
+        assert!(c.pgroup);
+        assert_eq!(c.grace, Some(5));
+        assert_eq!(c.remap, [1 | 2, 0, 1 << (143 - 128), 0]);
+        assert_eq!(err(&["-e", "256", "true"]), "exit code must be 0 to 255");
+        assert_eq!(err(&["-e", "-1", "true"]), "exit code must be 0 to 255");
+        assert_eq!(
+            err(&["--grace=-1", "true"]),
+            "grace must be 0 to 86400 seconds"
+        );
+        assert_eq!(
+            err(&["--grace=soon", "true"]),
+            "grace must be 0 to 86400 seconds"
+        );
+        assert_eq!(
+            err(&["--exec", "-p", "--grace=1", "true"]),
+            "--grace needs an init: drop --exec"
+        );
+        assert!(
+            run(&["--exec", "--grace=1", "true"]).is_ok(),
+            "no PID namespace: nsinit reaps"
+        );
     }
 
     #[test]

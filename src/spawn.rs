@@ -121,6 +121,10 @@ struct Ctx<'a> {
     wr: i32,
     /// The child is PID 1 of a new PID namespace and COMMAND its child.
     init: bool,
+    /// nsinit runs in the foreground of a terminal on stdin: COMMAND gets
+    /// a process group of its own and the terminal with it, so that the
+    /// terminal's signals (Ctrl-C, Ctrl-Z) reach COMMAND alone, once.
+    tty: bool,
 }
 
 /// Runs COMMAND as `cfg` says; returns nsinit's exit status.
@@ -155,6 +159,7 @@ fn start(cfg: &Config, p: &Process) -> Result<u8, (Step, Errno)> {
     } else {
         Outside { uid: 0, gid: 0 }
     };
+    let tty = sys::tcgetpgrp(0).is_ok_and(|fg| fg == sys::getpgrp());
     let (rd, wr) = sys::pipe().map_err(at(Step::Pipe))?;
     let ctx = Ctx {
         cfg,
@@ -164,6 +169,7 @@ fn start(cfg: &Config, p: &Process) -> Result<u8, (Step, Errno)> {
         rd,
         wr,
         init,
+        tty,
     };
     let style = if init || cfg.time {
         Style::Fork
@@ -187,7 +193,17 @@ fn start(cfg: &Config, p: &Process) -> Result<u8, (Step, Errno)> {
             Errno::new(u16::from_le_bytes([rec[2], rec[3]]) as i32),
         ));
     }
-    Ok(crate::init::supervise(pid, cfg))
+    Ok(supervise(pid, &ctx, !init, false))
+}
+
+fn supervise(child: i32, ctx: &Ctx, command: bool, pid1: bool) -> u8 {
+    let s = crate::init::Supervise {
+        cfg: ctx.cfg,
+        command,
+        tty: ctx.tty,
+        pid1,
+    };
+    crate::init::supervise(child, &s)
 }
 
 /// The clone child: lifeline, namespace contents, then COMMAND — directly,
@@ -220,13 +236,22 @@ fn child(ctx: &Ctx) -> ! {
         // COMMAND has exec'd (or failed and written its record): the pipe
         // is done with, and the outer nsinit sees its end-of-file.
         let _ = sys::close(ctx.wr);
-        sys::exit(crate::init::supervise(pid, cfg));
+        sys::exit(supervise(pid, ctx, true, true));
     }
     command(ctx)
 }
 
-/// COMMAND's side: its original signal mask, then execvp.
+/// COMMAND's side: its own process group if it is to have the terminal
+/// or its group's signals, its original signal mask, then execvp.
 fn command(ctx: &Ctx) -> ! {
+    if ctx.tty || ctx.cfg.pgroup {
+        // Best effort, as in a shell: COMMAND runs either way. Signals are
+        // still blocked, so taking the terminal raises no SIGTTOU.
+        let _ = sys::setpgid(0, 0);
+        if ctx.tty {
+            let _ = sys::tcsetpgrp(0, sys::getpgrp());
+        }
+    }
     let _ = sys::sigprocmask(k::SIG_SETMASK, &ctx.mask);
     verbose(ctx.cfg, Step::Execve);
     let e = execvp(ctx.cfg, &ctx.p);

@@ -60,9 +60,11 @@ impl<'a> Zstr<'a> {
 /// A `Zstr` literal: `z!("/proc")`.
 #[macro_export]
 macro_rules! z {
-    ($s:literal) => {
-        $crate::sys::Zstr::lit(concat!($s, "\0").as_bytes())
-    };
+    ($s:literal) => {{
+        // A constant: the NUL check happens at compile time.
+        const Z: $crate::sys::Zstr<'static> = $crate::sys::Zstr::lit(concat!($s, "\0").as_bytes());
+        Z
+    }};
 }
 
 /// `write(2)`.
@@ -141,6 +143,48 @@ pub fn geteuid() -> u32 {
 pub fn getegid() -> u32 {
     // SAFETY: no arguments; cannot fail.
     unsafe { syscall!(Sysno::getegid) }.unwrap_or(0) as u32
+}
+
+/// `setpgid(2)`.
+pub fn setpgid(pid: i32, pgid: i32) -> Result<usize> {
+    // SAFETY: no memory is passed.
+    unsafe { syscall!(Sysno::setpgid, pid, pgid) }
+}
+
+/// `getpgid(2)` of ourselves: our process group.
+pub fn getpgrp() -> i32 {
+    // SAFETY: no memory is passed; cannot fail for ourselves.
+    unsafe { syscall!(Sysno::getpgid, 0) }.unwrap_or(0) as i32
+}
+
+/// `tcgetpgrp(3)`: the foreground process group of terminal `fd`.
+pub fn tcgetpgrp(fd: i32) -> Result<i32> {
+    let mut pgrp = 0i32;
+    ioctl(fd, linux_raw_sys::ioctl::TIOCGPGRP, &mut pgrp)?;
+    Ok(pgrp)
+}
+
+/// `tcsetpgrp(3)`: make `pgrp` the foreground process group of `fd`.
+pub fn tcsetpgrp(fd: i32, mut pgrp: i32) -> Result<usize> {
+    ioctl(fd, linux_raw_sys::ioctl::TIOCSPGRP, &mut pgrp)
+}
+
+/// `clock_gettime(2)` of `CLOCK_MONOTONIC`, in nanoseconds.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = k::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: the kernel fills one live timespec. (A syscall, not the vDSO:
+    // nsinit does not parse the auxiliary vector to find it.)
+    let _ = unsafe {
+        syscall!(
+            Sysno::clock_gettime,
+            c(k::CLOCK_MONOTONIC),
+            &mut ts as *mut k::timespec
+        )
+    };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// `kill(2)`.

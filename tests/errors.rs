@@ -96,7 +96,7 @@ fn help_and_version() {
         assert!(r.stdout.contains(o), "{o} missing from --help");
         if o != "--help" && o != "--version" {
             // ... and really is an option (a usage error would say so).
-            let r = run(&[o]);
+            let r = run(&[o, "1", "true"]);
             assert!(!r.stderr.contains("unrecognized"), "{o}");
         }
     }

@@ -50,34 +50,12 @@ fn exit_statuses_pass_through() {
     }
 }
 
-/// A program that dies of a real SIGSEGV, which even PID 1 cannot ignore.
-fn segv_program() -> Option<String> {
-    static P: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    P.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("nsinit-segv-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let src = dir.join("segv.c");
-        std::fs::write(&src, "int main(void) { return *(volatile int *)0; }\n").unwrap();
-        let bin = dir.join("segv");
-        let ok = std::process::Command::new("cc")
-            .arg("-static")
-            .arg("-o")
-            .arg(&bin)
-            .arg(&src)
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        ok.then(|| bin.to_string_lossy().into_owned())
-    })
-    .clone()
-}
-
 #[test]
 fn a_real_fault_is_128_plus_sigsegv() {
     if !root() || !need("cc") {
         return;
     }
-    let segv = segv_program().expect("cc -static builds the test program");
+    let segv = prog("segv");
     for mode in MODES {
         let r = run_v(&with(mode, &["--", &segv]));
         assert_eq!((r.status, r.stderr.as_str()), (139, ""), "{mode:?}");

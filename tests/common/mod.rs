@@ -158,3 +158,67 @@ pub fn kill(pid: u32, sig: &str) {
         .unwrap();
     assert!(s.success());
 }
+
+/// Builds tests/progs/NAME.c (static, so it runs in any root) once per
+/// test binary and returns its path.
+pub fn prog(name: &str) -> String {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static BUILT: Mutex<Option<HashMap<String, String>>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap();
+    let map = built.get_or_insert_with(HashMap::new);
+    if let Some(p) = map.get(name) {
+        return p.clone();
+    }
+    let src = format!("{}/tests/progs/{name}.c", env!("CARGO_MANIFEST_DIR"));
+    let out = format!(
+        "{}/{name}-{}",
+        env!("CARGO_TARGET_TMPDIR"),
+        std::process::id()
+    );
+    let st = Command::new("cc")
+        .args(["-O2", "-static", "-o", &out, &src])
+        .status()
+        .expect("cc");
+    assert!(st.success(), "cc {src} failed");
+    map.insert(name.to_string(), out.clone());
+    out
+}
+
+/// Resident memory of a process, in kB.
+pub fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+/// The children of a process, from /proc/PID/task/PID/children.
+pub fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect()
+}
+
+/// How many zombies `parent` has right now.
+pub fn zombies_of(parent: u32) -> usize {
+    children(parent)
+        .iter()
+        .filter(|c| {
+            std::fs::read_to_string(format!("/proc/{c}/stat"))
+                .map(|s| {
+                    s.rsplit(')')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start()
+                        .starts_with('Z')
+                })
+                .unwrap_or(false)
+        })
+        .count()
+}
