@@ -30,6 +30,7 @@ fn main() {
         // Page-align segments by offset, not by padding the file.
         "-Wl,-z,max-page-size=4096",
         "-Wl,-z,norelro",
+        "-Wl,-z,nosectionheader",
     ] {
         println!("cargo:rustc-link-arg-bins={arg}");
     }

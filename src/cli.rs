@@ -60,7 +60,11 @@ pub struct Config<'a> {
     pub grace: Option<u32>,
     pub no_kill_child: bool,
     pub verbose: bool,
-    /// Index in argv of COMMAND.
+    /// The machine's init: mount /proc, /sys, /dev, and power off (or
+    /// reboot) when COMMAND ends.
+    pub boot: bool,
+    pub reboot: bool,
+    /// Index in argv of COMMAND; 0 for the machine's default, /bin/sh.
     pub command: usize,
     /// COMMAND, argv[command].
     pub name: Zstr<'a>,
@@ -118,6 +122,8 @@ named! {
         Grace = "-grace",
         NoKillChild = "-no-kill-child",
         Verbose = "vverbose",
+        Boot = "-boot",
+        Reboot = "-reboot",
         Help = "hhelp",
         Version = "Vversion",
     }
@@ -168,8 +174,9 @@ fn usage<'a, T>(what: &'static str, word: &'a [u8]) -> Result<T, Usage<'a>> {
     Err(Usage { what, word })
 }
 
-/// Parses `args` (argv without argv[0]; `args[0]` is argv[1]).
-pub fn parse<'a>(args: &[Zstr<'a>]) -> Result<Action<'a>, Usage<'a>> {
+/// Parses `args` (argv without argv[0]; `args[0]` is argv[1]). `machine`:
+/// nsinit is the first process of a machine, which implies `--boot`.
+pub fn parse<'a>(args: &[Zstr<'a>], machine: bool) -> Result<Action<'a>, Usage<'a>> {
     let mut cfg = Config {
         clone_flags: 0,
         time: false,
@@ -189,6 +196,8 @@ pub fn parse<'a>(args: &[Zstr<'a>]) -> Result<Action<'a>, Usage<'a>> {
         grace: None,
         no_kill_child: false,
         verbose: false,
+        boot: machine,
+        reboot: false,
         command: 0,
         name: z!(""),
     };
@@ -257,7 +266,13 @@ pub fn parse<'a>(args: &[Zstr<'a>]) -> Result<Action<'a>, Usage<'a>> {
         }
     }
     if i >= args.len() {
-        return usage("missing COMMAND", b"");
+        if !cfg.boot {
+            return usage("missing COMMAND", b"");
+        }
+        // A machine's init with nothing to run: a shell, as the kernel's
+        // own fallback would start.
+        cfg.name = z!("/bin/sh");
+        return Ok(Action::Run(cfg));
     }
     if cfg.grace.is_some() && cfg.exec && cfg.has(k::CLONE_NEWPID) {
         // COMMAND is PID 1 and its exit ends the namespace: no init of
@@ -363,6 +378,11 @@ fn apply<'a>(
         },
         Opt::NoKillChild => cfg.no_kill_child = true,
         Opt::Verbose => cfg.verbose = true,
+        Opt::Boot => cfg.boot = true,
+        Opt::Reboot => {
+            cfg.boot = true;
+            cfg.reboot = true;
+        }
         Opt::Help => return Ok(Some(Action::Help)),
         Opt::Version => return Ok(Some(Action::Version)),
     }
@@ -382,25 +402,24 @@ pub const HELP: &str = "\
 Usage: nsinit [OPTIONS] [--] COMMAND [ARG...]
 Run COMMAND in new namespaces, behind a PID 1 that reaps and forwards signals.
 
-  -p --pid    (an init of ours is PID 1)  -u --uts   -i --ipc   -C --cgroup
-  -m --mount  (/ made private)            -n --net   (lo up)    -U --user
-  -T --time   --monotonic=SECS --boottime=SECS (clock offsets, imply -T)
-  -r --map-root-user   --map-user=UID   --map-group=GID    (imply -U)
-  --hostname=NAME (-u)   --mount-proc[=DIR] (-m; nosuid,nodev,noexec proc)
-  --propagation=private|slave|shared|unchanged   (of /, default private)
-  -w --wd=DIR   -R --root=DIR (chroot)
-  --exec         with -p, COMMAND itself is PID 1
-  -s --subreaper adopt orphans (the default without a new PID namespace)
-  -g --pgroup    signal COMMAND's process group
-  -e --remap-exit=CODE   exit 0 when COMMAND exits CODE (repeatable)
-  --grace=SECS   when COMMAND exits, SIGTERM the rest of the PID namespace
-                 (or, as subreaper, our descendants), SIGKILL after SECS.
-                 Without it a PID namespace dies with its init, and a
-                 subreaper's leftovers run on.
-  --no-kill-child  COMMAND survives a killed nsinit
-  -v --verbose   -h --help   -V --version
-
-Exit: COMMAND's status, 128+N if killed by signal N; 125 nsinit failed;
+ -p --pid (COMMAND runs under our init)  -u --uts  -i --ipc  -C --cgroup
+ -m --mount (/ private)  -n --net (lo up)  -U --user  -T --time
+ --monotonic=SECS --boottime=SECS  clock offsets (imply -T)
+ -r --map-root-user  --map-user=UID  --map-group=GID  (imply -U)
+ --hostname=NAME  --mount-proc[=DIR]  -w --wd=DIR  -R --root=DIR
+ --propagation=private|slave|shared|unchanged  for / (default private)
+ --exec  with -p, COMMAND itself is PID 1
+ -s --subreaper  adopt orphans (default without a new PID namespace)
+ -g --pgroup  signal COMMAND's process group
+ -e --remap-exit=CODE  exit 0 when COMMAND exits CODE
+ --grace=SECS  when COMMAND exits, SIGTERM the rest of the PID namespace
+   (as subreaper, our descendants), SIGKILL after SECS. Without it a PID
+   namespace dies with its init; a subreaper's leftovers run on.
+ --no-kill-child  COMMAND survives a killed nsinit
+ --boot  machine init (automatic as PID 1 of a machine): mount /proc /sys
+   /dev, run COMMAND (default /bin/sh), power off. --reboot: reboot.
+ -v --verbose  -h --help  -V --version
+Exit: COMMAND's status, 128+N for signal N; 125 nsinit failed;
 126 COMMAND not executable; 127 COMMAND not found.
 ";
 
@@ -421,7 +440,7 @@ mod tests {
     fn run(s: &[&str]) -> Result<Config<'static>, (String, String)> {
         let owned: &'static Vec<Vec<u8>> = Box::leak(Box::new(words(s)));
         let refs: &'static Vec<Zstr<'static>> = Box::leak(Box::new(zs(owned)));
-        match parse(refs) {
+        match parse(refs, false) {
             Ok(Action::Run(c)) => Ok(c),
             Ok(a) => panic!("{a:?}"),
             Err(u) => Err((u.what.into(), String::from_utf8(u.word.to_vec()).unwrap())),
@@ -541,10 +560,10 @@ mod tests {
     fn help_and_version_win() {
         let w = words(&["-h"]);
         let r = zs(&w);
-        assert_eq!(parse(&r), Ok(Action::Help));
+        assert_eq!(parse(&r, false), Ok(Action::Help));
         let w = words(&["-p", "--version", "--bogus"]);
         let r = zs(&w);
-        assert_eq!(parse(&r), Ok(Action::Version));
+        assert_eq!(parse(&r, false), Ok(Action::Version));
     }
 
     #[test]
@@ -582,6 +601,28 @@ mod tests {
         );
         assert_eq!(err(&["--mount-proc=", "true"]), "empty directory");
         assert_eq!(err(&["--wd=", "true"]), "empty directory");
+    }
+
+    #[test]
+    fn machine_init() {
+        let w = words(&[]);
+        let r = zs(&w);
+        let Ok(Action::Run(c)) = parse(&r, true) else {
+            panic!()
+        };
+        assert!(c.boot && !c.reboot);
+        assert_eq!((c.command, c.name), (0, z!("/bin/sh")));
+        let w = words(&["-p", "--hostname=vm", "sh", "-c", "x"]);
+        let r = zs(&w);
+        let Ok(Action::Run(c)) = parse(&r, true) else {
+            panic!()
+        };
+        assert!(c.boot && c.has(k::CLONE_NEWPID));
+        assert_eq!(c.command, 3);
+        let c = run(&["--reboot", "true"]).unwrap();
+        assert!(c.boot && c.reboot);
+        // Asked for, --boot needs no COMMAND either.
+        assert_eq!(run(&["--boot"]).unwrap().command, 0);
     }
 
     #[test]
@@ -667,9 +708,11 @@ mod tests {
                 }
             }
             let refs = zs(&argv);
-            if let Ok(Action::Run(c)) = parse(&refs) {
+            if let Ok(Action::Run(c)) = parse(&refs, n.is_multiple_of(2)) {
+                // COMMAND is in argv, or it is a machine's default shell.
+                let shell = c.command == 0 && c.boot && c.name == z!("/bin/sh");
                 assert!(
-                    c.command >= 1 && c.command <= refs.len(),
+                    shell || (c.command >= 1 && c.command <= refs.len()),
                     "{refs:?} -> {}",
                     c.command
                 );

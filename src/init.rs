@@ -11,7 +11,6 @@
 //! failing call is skipped, not fatal.
 
 use crate::cli::Config;
-use crate::out::Line;
 use crate::sys;
 use linux_raw_sys::general as k;
 
@@ -173,16 +172,9 @@ fn terminate(pid1: bool, sig: u32, told: &mut Told) {
         }
         return;
     }
-    // We are single-threaded, so our main thread's list is all of our
+    // We are single-threaded, so our one thread's list is all of our
     // children (proc(5): /proc/PID/task/TID/children).
-    let mut path = Line::default();
-    path.s(b"/proc/self/task/")
-        .u(sys::getpid() as u64)
-        .s(b"/children\0");
-    let Some(p) = sys::Zstr::new(path.as_bytes()) else {
-        return;
-    };
-    let Ok(fd) = sys::open(p, k::O_RDONLY) else {
+    let Ok(fd) = sys::open(crate::z!("/proc/thread-self/children"), k::O_RDONLY) else {
         return;
     };
     let mut buf = [0u8; 4096];

@@ -43,6 +43,7 @@ macro_rules! named {
 
 #[allow(unsafe_code)]
 pub mod arch;
+pub mod boot;
 pub mod cli;
 pub mod init;
 pub mod ns;
@@ -75,7 +76,8 @@ pub fn main(p: &Process) -> u8 {
     for (i, w) in words[..n].iter_mut().enumerate() {
         *w = p.arg(i + 1);
     }
-    match cli::parse(&words[..n]) {
+    match cli::parse(&words[..n], boot::first_process()) {
+        Ok(Action::Run(cfg)) if cfg.boot => boot::run(&cfg, p),
         Ok(Action::Run(cfg)) => spawn::run(&cfg, p),
         Ok(Action::Help) => {
             let _ = sys::write(1, cli::HELP.as_bytes());

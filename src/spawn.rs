@@ -301,7 +301,10 @@ const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:
 /// but could not be run, else the last "not there" error.
 fn execvp(cfg: &Config, p: &Process) -> Errno {
     let cmd = cfg.name;
-    let argv = p.args_from(cfg.command);
+    let argv = match cfg.command {
+        0 => sys::Argv::shell(),
+        i => p.args_from(i),
+    };
     let envp = p.envp();
     let name = cmd.bytes();
     if name.contains(&b'/') {

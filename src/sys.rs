@@ -93,6 +93,52 @@ pub fn open(path: Zstr, flags: u32) -> Result<i32> {
     unsafe { syscall!(Sysno::openat, k::AT_FDCWD, path.ptr(), fl, 0o600) }.map(|fd| fd as i32)
 }
 
+/// `openat(2)` without `O_CLOEXEC`: only for the console that becomes the
+/// machine's stdin, stdout and stderr, which COMMAND must inherit.
+pub fn open_inherited(path: Zstr, flags: u32) -> Result<i32> {
+    // SAFETY: path is NUL-terminated and outlives the call.
+    unsafe { syscall!(Sysno::openat, k::AT_FDCWD, path.ptr(), c(flags), 0) }.map(|fd| fd as i32)
+}
+
+/// `fcntl(2)` `F_GETFD`: whether `fd` is open.
+pub fn is_open(fd: i32) -> bool {
+    // SAFETY: no memory is passed.
+    unsafe { syscall!(Sysno::fcntl, fd, c(k::F_GETFD)) }.is_ok()
+}
+
+/// `dup2(2)`.
+pub fn dup2(old: i32, new: i32) -> Result<usize> {
+    // SAFETY: no memory is passed.
+    unsafe { syscall!(Sysno::dup2, old, new) }
+}
+
+/// `mkdirat(2)` relative to the working directory.
+pub fn mkdir(path: Zstr, mode: u32) -> Result<usize> {
+    // SAFETY: path is NUL-terminated and outlives the call.
+    unsafe { syscall!(Sysno::mkdirat, k::AT_FDCWD, path.ptr(), c(mode)) }
+}
+
+/// `sync(2)`.
+pub fn sync() {
+    // SAFETY: no arguments.
+    let _ = unsafe { syscall!(Sysno::sync) };
+}
+
+/// `reboot(2)` with `cmd` (`LINUX_REBOOT_CMD_*`); returns only on failure.
+pub fn reboot(cmd: u32) -> Errno {
+    // SAFETY: no memory is passed for these commands.
+    let r = unsafe {
+        syscall!(
+            Sysno::reboot,
+            c(k::LINUX_REBOOT_MAGIC1),
+            c(k::LINUX_REBOOT_MAGIC2),
+            c(cmd),
+            0
+        )
+    };
+    r.err().unwrap_or(Errno::EINVAL)
+}
+
 /// `pipe2(2)` with `O_CLOEXEC`: returns (read end, write end).
 pub fn pipe() -> Result<(i32, i32)> {
     let mut fds = [0i32; 2];
@@ -418,6 +464,20 @@ fn zstr(s: *const u8) -> Zstr<'static> {
 /// A NULL-terminated array of C strings from the initial stack.
 #[derive(Clone, Copy)]
 pub struct Argv(*const *const u8);
+
+/// `argv` of the default COMMAND of a machine's init, `/bin/sh`.
+#[repr(transparent)]
+struct StaticArgv([*const u8; 2]);
+// SAFETY: it points at a string literal and is never written.
+unsafe impl Sync for StaticArgv {}
+static SHELL: StaticArgv = StaticArgv([c"/bin/sh".as_ptr() as *const u8, core::ptr::null()]);
+
+impl Argv {
+    /// `{"/bin/sh", NULL}`.
+    pub fn shell() -> Argv {
+        Argv(SHELL.0.as_ptr())
+    }
+}
 
 /// `execve(2)`: returns only on failure.
 pub fn execve(path: Zstr, argv: Argv, envp: Argv) -> Errno {

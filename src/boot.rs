@@ -1,0 +1,102 @@
+//! The machine's init: nsinit as the first process the kernel starts
+//! (`rdinit=/nsinit` of an initramfs, or `init=`). Nothing is mounted yet
+//! and, from an initramfs without a /dev/console node, fds 0-2 may not be
+//! open. When COMMAND ends, the machine powers off with one line saying
+//! how COMMAND ended: init returning would make the kernel panic
+//! ("Attempted to kill init!").
+
+use crate::cli::Config;
+use crate::out::{self, Line};
+use crate::sys::{self, Process, Zstr};
+use crate::z;
+use linux_raw_sys::general as k;
+
+/// Whether we are the first process of a machine — PID 1 of the initial
+/// PID namespace, which is where the kernel's own threads live: kthreadd is
+/// PID 2 there. In a container's PID namespace, PID 1 starts alone.
+pub fn first_process() -> bool {
+    sys::getpid() == 1 && sys::kill(2, 0).is_ok()
+}
+
+pub fn run(cfg: &Config, p: &Process) -> u8 {
+    if sys::getpid() != 1 {
+        // Powering off the machine we merely run on is not what anyone
+        // typing --boot at a shell meant.
+        let _ = sys::write(2, b"nsinit: --boot: not PID 1, not the init of a machine\n");
+        return 125;
+    }
+    let nosuid = k::MS_NOSUID | k::MS_NODEV | k::MS_NOEXEC;
+    mount(z!("proc"), z!("/proc"), nosuid);
+    mount(z!("sysfs"), z!("/sys"), nosuid);
+    mount(z!("devtmpfs"), z!("/dev"), k::MS_NOSUID);
+    console();
+    let code = crate::spawn::run(cfg, p);
+    let mut l = Line::default();
+    l.s(b"nsinit: ")
+        .s(cfg.name.bytes())
+        .s(b" exited with status ")
+        .u(code as u64);
+    l.s(if cfg.reboot {
+        b"; rebooting\n"
+    } else {
+        b"; powering off\n"
+    });
+    let _ = sys::write(2, l.as_bytes());
+    sys::sync();
+    let cmd = if cfg.reboot {
+        k::LINUX_REBOOT_CMD_RESTART
+    } else {
+        k::LINUX_REBOOT_CMD_POWER_OFF
+    };
+    let e = sys::reboot(cmd);
+    // Still here: say so, and never return — the kernel would panic.
+    let mut l = Line::default();
+    l.s(b"nsinit: reboot: ");
+    out::errno(&mut l, e.into_raw());
+    l.s(b"\n");
+    let _ = sys::write(2, l.as_bytes());
+    loop {
+        let _ = sys::sigtimedwait(&0, None);
+    }
+}
+
+/// Mounts `fstype` on `dir`, making `dir` if it is missing; one already
+/// mounted there (a kernel with CONFIG_DEVTMPFS_MOUNT, a second boot stage)
+/// is fine. Failures are reported and the boot goes on: COMMAND may not
+/// need what failed.
+fn mount(fstype: Zstr, dir: Zstr, flags: u32) {
+    let _ = sys::mkdir(dir, 0o755);
+    match sys::mount(Some(fstype), dir, Some(fstype), flags) {
+        Ok(_) | Err(sys::Errno::EBUSY) => {}
+        Err(e) => {
+            let mut l = Line::default();
+            l.s(b"nsinit: mount ")
+                .s(fstype.bytes())
+                .s(b" on ")
+                .s(dir.bytes())
+                .s(b": ");
+            out::errno(&mut l, e.into_raw());
+            l.s(b"\n");
+            let _ = sys::write(2, l.as_bytes());
+        }
+    }
+}
+
+/// Gives COMMAND a stdin, stdout and stderr on /dev/console where the
+/// kernel could not.
+fn console() {
+    if (0..3).all(sys::is_open) {
+        return;
+    }
+    let Ok(fd) = sys::open_inherited(z!("/dev/console"), k::O_RDWR | k::O_NOCTTY) else {
+        return;
+    };
+    for i in 0..3 {
+        if !sys::is_open(i) {
+            let _ = sys::dup2(fd, i);
+        }
+    }
+    if fd > 2 {
+        let _ = sys::close(fd);
+    }
+}
