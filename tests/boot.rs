@@ -169,6 +169,23 @@ fn boots_into_new_namespaces() {
 }
 
 #[test]
+fn reboot_restarts_instead() {
+    if !ready() {
+        return;
+    }
+    // -no-reboot turns the guest's restart into QEMU's exit.
+    let console = boot("rdinit=/nsinit -- --reboot /bin/sh -c \"echo; exit 4\"");
+    assert!(
+        lines(&console).contains(&"nsinit: /bin/sh exited with status 4; rebooting"),
+        "{console}"
+    );
+    assert!(
+        console.contains("reboot: Restarting system") && !console.contains("Kernel panic"),
+        "{console}"
+    );
+}
+
+#[test]
 fn a_shell_as_init_panics_the_control() {
     if !ready() {
         return;
