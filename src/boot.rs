@@ -11,18 +11,26 @@ use crate::sys::{self, Process, Zstr};
 use crate::z;
 use linux_raw_sys::general as k;
 
-/// Whether we are the first process of a machine — PID 1 of the initial
-/// PID namespace, which is where the kernel's own threads live: kthreadd is
-/// PID 2 there. In a container's PID namespace, PID 1 starts alone.
+/// Whether we are the first process of a machine: PID 1 of the initial
+/// PID namespace, where the kernel's own threads live (kthreadd is PID 2),
+/// and where nothing has mounted /proc yet. A container's PID 1 starts
+/// alone, and container runtimes mount /proc before it starts.
 pub fn first_process() -> bool {
-    sys::getpid() == 1 && sys::kill(2, 0).is_ok()
+    if sys::getpid() != 1 || sys::kill(2, 0).is_err() {
+        return false;
+    }
+    match sys::open(z!("/proc/self/stat"), k::O_RDONLY) {
+        Ok(fd) => drop(sys::close(fd)),
+        Err(_) => return true,
+    }
+    false
 }
 
 pub fn run(cfg: &Config, p: &Process) -> u8 {
     if sys::getpid() != 1 {
         // Powering off the machine we merely run on is not what anyone
         // typing --boot at a shell meant.
-        let _ = sys::write(2, b"nsinit: --boot: not PID 1, not the init of a machine\n");
+        let _ = sys::write(2, b"nsinit: --boot: not PID 1\n");
         return 125;
     }
     let nosuid = k::MS_NOSUID | k::MS_NODEV | k::MS_NOEXEC;
@@ -49,15 +57,15 @@ pub fn run(cfg: &Config, p: &Process) -> u8 {
         k::LINUX_REBOOT_CMD_POWER_OFF
     };
     let e = sys::reboot(cmd);
-    // Still here: say so, and never return — the kernel would panic.
+    // Still here: not allowed to (no CAP_SYS_BOOT: a container's PID 1
+    // that was told --boot). Say so and exit with COMMAND's status, which
+    // ends the container; the init of a real machine never gets here.
     let mut l = Line::default();
     l.s(b"nsinit: reboot: ");
     out::errno(&mut l, e.into_raw());
     l.s(b"\n");
     let _ = sys::write(2, l.as_bytes());
-    loop {
-        let _ = sys::sigtimedwait(&0, None);
-    }
+    code
 }
 
 /// Mounts `fstype` on `dir`, making `dir` if it is missing; one already

@@ -91,7 +91,7 @@ impl Step {
             (Step::Clone, Errno::EINVAL) => "the kernel lacks a requested namespace",
             (Step::UnshareTime, Errno::EINVAL) => "the kernel lacks time namespaces (Linux 5.6+)",
             (Step::MountProc, Errno::EPERM) if user && !cfg.has(k::CLONE_NEWPID) => {
-                "proc of the host's PID namespace cannot be mounted from a user namespace: add --pid"
+                "a user namespace cannot mount the host's proc: add --pid"
             }
             (Step::Sethostname, Errno::EPERM) => "needs CAP_SYS_ADMIN: add --user",
             _ => return None,

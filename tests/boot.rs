@@ -206,9 +206,49 @@ fn boot_needs_pid_1() {
     let r = run(&["--boot", "true"]);
     assert_eq!(
         (r.status, r.stderr.as_str()),
-        (
-            125,
-            "nsinit: --boot: not PID 1, not the init of a machine\n"
-        )
+        (125, "nsinit: --boot: not PID 1\n")
+    );
+}
+
+#[test]
+fn a_containers_pid_1_is_no_machine() {
+    if !root() || !need("unshare") || !need("setpriv") {
+        return;
+    }
+    // PID 1 of a PID namespace, with a PID 2 beside it and /proc mounted,
+    // as in a container: nsinit stays a plain init, boots nothing and
+    // powers nothing off.
+    let script = format!("sleep 5 >/dev/null 2>&1 & exec {NSINIT} -- sh -c 'echo pid=$$; exit 3'");
+    let r = sh(
+        "unshare",
+        &["-m", "-p", "-f", "--mount-proc", "sh", "-c", &script],
+    );
+    assert_eq!(
+        (r.status, r.stdout.as_str(), r.stderr.as_str()),
+        (3, "pid=3\n", "")
+    );
+    // Told --boot there without CAP_SYS_BOOT, it cannot power off: it
+    // says so and ends with COMMAND's status rather than hang.
+    let script = format!("exec setpriv --bounding-set -sys_boot --inh-caps -sys_boot {NSINIT} --boot -- sh -c 'exit 3'");
+    let r = sh(
+        "timeout",
+        &[
+            "-s",
+            "KILL",
+            "20",
+            "unshare",
+            "-m",
+            "-p",
+            "-f",
+            "--mount-proc",
+            "sh",
+            "-c",
+            &script,
+        ],
+    );
+    assert_eq!(r.status, 3, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "nsinit: sh exited with status 3; powering off\nnsinit: reboot: EPERM (Operation not permitted)\n"
     );
 }
