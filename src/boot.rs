@@ -12,18 +12,12 @@ use crate::z;
 use linux_raw_sys::general as k;
 
 /// Whether we are the first process of a machine: PID 1 of the initial
-/// PID namespace, where the kernel's own threads live (kthreadd is PID 2),
-/// and where nothing has mounted /proc yet. A container's PID 1 starts
-/// alone, and container runtimes mount /proc before it starts.
+/// PID namespace, with CAP_SYS_BOOT. The probe is what an init does first
+/// anyway — turn Ctrl-Alt-Del into a SIGINT to init (which our loop
+/// forwards to COMMAND) — and the kernel allows it only there: a PID
+/// namespace's PID 1 gets EINVAL, one without the capability EPERM.
 pub fn first_process() -> bool {
-    if sys::getpid() != 1 || sys::kill(2, 0).is_err() {
-        return false;
-    }
-    match sys::open(z!("/proc/self/stat"), k::O_RDONLY) {
-        Ok(fd) => drop(sys::close(fd)),
-        Err(_) => return true,
-    }
-    false
+    sys::getpid() == 1 && sys::reboot(k::LINUX_REBOOT_CMD_CAD_OFF).is_ok()
 }
 
 pub fn run(cfg: &Config, p: &Process) -> u8 {
@@ -56,7 +50,9 @@ pub fn run(cfg: &Config, p: &Process) -> u8 {
     } else {
         k::LINUX_REBOOT_CMD_POWER_OFF
     };
-    let e = sys::reboot(cmd);
+    let Err(e) = sys::reboot(cmd) else {
+        return code;
+    };
     // Still here: not allowed to (no CAP_SYS_BOOT: a container's PID 1
     // that was told --boot). Say so and exit with COMMAND's status, which
     // ends the container; the init of a real machine never gets here.

@@ -322,7 +322,7 @@ fn apply<'a>(
         }
         Opt::Hostname => {
             if v.len() > HOSTNAME_MAX {
-                return usage("hostname longer than 64 bytes", v);
+                return usage("hostname over 64 bytes", v);
             }
             cfg.hostname = Some(v);
             cfg.clone_flags |= k::CLONE_NEWUTS;
@@ -341,7 +341,7 @@ fn apply<'a>(
                 b"slave" => Propagation::Slave,
                 b"shared" => Propagation::Shared,
                 b"unchanged" => Propagation::Unchanged,
-                _ => return usage("propagation must be private, slave, shared or unchanged", v),
+                _ => return usage("propagation: private, slave, shared or unchanged", v),
             }
         }
         Opt::Wd | Opt::Root => {
@@ -370,11 +370,11 @@ fn apply<'a>(
         Opt::Pgroup => cfg.pgroup = true,
         Opt::RemapExit => match crate::out::parse_i64(v) {
             Some(c @ 0..=255) => cfg.remap[c as usize / 64] |= 1 << (c % 64),
-            _ => return usage("exit code must be 0 to 255", v),
+            _ => return usage("exit code: 0 to 255", v),
         },
         Opt::Grace => match crate::out::parse_i64(v) {
             Some(s @ 0..=86400) => cfg.grace = Some(s as u32),
-            _ => return usage("grace must be 0 to 86400 seconds", v),
+            _ => return usage("grace: 0 to 86400 seconds", v),
         },
         Opt::NoKillChild => cfg.no_kill_child = true,
         Opt::Verbose => cfg.verbose = true,
@@ -409,18 +409,18 @@ Run COMMAND in new namespaces, behind a PID 1 that reaps and forwards signals.
  --hostname=NAME  --mount-proc[=DIR]  -w --wd=DIR  -R --root=DIR
  --propagation=private|slave|shared|unchanged  for / (default private)
  --exec  with -p, COMMAND itself is PID 1
- -s --subreaper  adopt orphans (default without a new PID namespace)
+ -s --subreaper  adopt orphans (default without -p)
  -g --pgroup  signal COMMAND's process group
  -e --remap-exit=CODE  exit 0 when COMMAND exits CODE
- --grace=SECS  when COMMAND exits, SIGTERM the rest of the PID namespace
-   (as subreaper, our descendants), SIGKILL after SECS. Without it a PID
-   namespace dies with its init; a subreaper's leftovers run on.
+ --grace=SECS  after COMMAND, SIGTERM the rest of the PID namespace (as
+   subreaper, our descendants), SIGKILL after SECS. Else a PID namespace
+   dies with its init; a subreaper's leftovers run on.
  --no-kill-child  COMMAND survives a killed nsinit
- --boot  machine init (automatic as PID 1 of a machine): mount /proc /sys
-   /dev, run COMMAND (default /bin/sh), power off. --reboot: reboot.
+ --boot  machine init (automatic as a machine's PID 1): mount /proc /sys
+   /dev, run COMMAND (/bin/sh), power off; --reboot: reboot
  -v --verbose  -h --help  -V --version
-Exit: COMMAND's status, 128+N for signal N; 125 nsinit failed;
-126 COMMAND not executable; 127 COMMAND not found.
+Exit: COMMAND's, 128+N for signal N; 125 nsinit failed; 126 not executable;
+127 not found.
 ";
 
 #[cfg(test)]
@@ -536,16 +536,10 @@ mod tests {
         assert!(c.pgroup);
         assert_eq!(c.grace, Some(5));
         assert_eq!(c.remap, [1 | 2, 0, 1 << (143 - 128), 0]);
-        assert_eq!(err(&["-e", "256", "true"]), "exit code must be 0 to 255");
-        assert_eq!(err(&["-e", "-1", "true"]), "exit code must be 0 to 255");
-        assert_eq!(
-            err(&["--grace=-1", "true"]),
-            "grace must be 0 to 86400 seconds"
-        );
-        assert_eq!(
-            err(&["--grace=soon", "true"]),
-            "grace must be 0 to 86400 seconds"
-        );
+        assert_eq!(err(&["-e", "256", "true"]), "exit code: 0 to 255");
+        assert_eq!(err(&["-e", "-1", "true"]), "exit code: 0 to 255");
+        assert_eq!(err(&["--grace=-1", "true"]), "grace: 0 to 86400 seconds");
+        assert_eq!(err(&["--grace=soon", "true"]), "grace: 0 to 86400 seconds");
         assert_eq!(
             err(&["--exec", "-p", "--grace=1", "true"]),
             "--grace needs an init: drop --exec"
@@ -584,7 +578,7 @@ mod tests {
         assert_eq!(err(&["-w"]), "option requires an argument");
         assert_eq!(
             err(&["--hostname", &"x".repeat(65), "true"]),
-            "hostname longer than 64 bytes"
+            "hostname over 64 bytes"
         );
         assert!(run(&["--hostname", &"x".repeat(64), "true"]).is_ok());
         assert_eq!(
@@ -597,7 +591,7 @@ mod tests {
         assert_eq!(err(&["--map-group=root", "true"]), "not a valid id");
         assert_eq!(
             err(&["--propagation=bogus", "true"]),
-            "propagation must be private, slave, shared or unchanged"
+            "propagation: private, slave, shared or unchanged"
         );
         assert_eq!(err(&["--mount-proc=", "true"]), "empty directory");
         assert_eq!(err(&["--wd=", "true"]), "empty directory");

@@ -47,14 +47,16 @@ pub fn supervise(child: i32, s: &Supervise) -> u8 {
                     break status;
                 }
             }
-            // `fg`: the shell continues our job's process group and hands
-            // it the terminal. COMMAND's group is its own: give the
-            // terminal on, then continue all of it, as the shell would
-            // have. Above an init, the init is in our group and gets the
-            // shell's SIGCONT itself.
+            // `fg` or `bg`: the shell continues our job's process group,
+            // and for `fg` hands it the terminal. COMMAND's group is its
+            // own: pass the terminal on if we have it, then continue all
+            // of COMMAND's group, as the shell would have. Above an init,
+            // the init is in our group and gets the shell's SIGCONT itself.
             Ok(k::SIGCONT) if s.tty => {
                 if s.command {
-                    let _ = sys::tcsetpgrp(0, child);
+                    if sys::tcgetpgrp(0) == Ok(sys::getpgrp()) {
+                        let _ = sys::tcsetpgrp(0, child);
+                    }
                     let _ = sys::kill(-child, k::SIGCONT);
                 }
             }
@@ -64,6 +66,16 @@ pub fn supervise(child: i32, s: &Supervise) -> u8 {
             Err(_) => {}
         }
     };
+    // A dead COMMAND's group leaves the terminal to nobody: give it back
+    // to ours for whoever reads it next. (The outer nsinit does this, the
+    // one that can see both groups.)
+    if s.tty && !s.pid1 {
+        if let Ok(fg) = sys::tcgetpgrp(0) {
+            if sys::kill(-fg, 0).is_err() {
+                let _ = sys::tcsetpgrp(0, sys::getpgrp());
+            }
+        }
+    }
     let mut code = exit_status(status);
     if s.command {
         if let Some(secs) = cfg.grace {
@@ -106,7 +118,11 @@ fn reap(child: i32, job: bool) -> Option<i32> {
 fn grace(secs: u32, pid1: bool) {
     let deadline = sys::monotonic_ns() + secs as u64 * 1_000_000_000;
     let mut told = Told::default();
-    terminate(pid1, k::SIGTERM, &mut told);
+    if !terminate(pid1, k::SIGTERM, &mut told) {
+        // No way to find our descendants (no /proc): leave them be, as
+        // without --grace.
+        return;
+    }
     loop {
         if !children_left() {
             return;
@@ -164,18 +180,22 @@ impl Default for Told {
     }
 }
 
-fn terminate(pid1: bool, sig: u32, told: &mut Told) {
+/// Sends `sig` to what is left; a SIGTERM comes with a SIGCONT, so that a
+/// stopped process can act on it. False if our children cannot be listed.
+fn terminate(pid1: bool, sig: u32, told: &mut Told) -> bool {
+    let cont = if sig == k::SIGTERM { k::SIGCONT } else { sig };
     if pid1 {
         if told.n == 0 {
             let _ = sys::kill(-1, sig);
+            let _ = sys::kill(-1, cont);
             told.n = 1;
         }
-        return;
+        return true;
     }
     // We are single-threaded, so our one thread's list is all of our
     // children (proc(5): /proc/PID/task/TID/children).
     let Ok(fd) = sys::open(crate::z!("/proc/thread-self/children"), k::O_RDONLY) else {
-        return;
+        return false;
     };
     let mut buf = [0u8; 4096];
     let n = sys::read(fd, &mut buf).unwrap_or(0);
@@ -189,11 +209,13 @@ fn terminate(pid1: bool, sig: u32, told: &mut Told) {
             continue;
         }
         let _ = sys::kill(pid, sig);
+        let _ = sys::kill(pid, cont);
         if told.n < told.pids.len() {
             told.pids[told.n] = pid;
             told.n += 1;
         }
     }
+    true
 }
 
 /// A wait status as a shell reports it: the exit code, or 128+N for a

@@ -142,26 +142,12 @@ fn time_namespace(cfg: &Config) -> Result {
     r.map(drop).at(Step::SetnsTime)
 }
 
-/// `struct ifreq` with the `ifr_flags` member of its union, which is all
-/// SIOCSIFFLAGS reads: 16 bytes of name, then a 24-byte union.
-#[repr(C)]
-struct IfreqFlags {
-    name: [u8; 16],
-    flags: i16,
-    _pad: [u8; 22],
-}
-
 /// A new network namespace has only `lo`, and it is down; bring it up so
 /// COMMAND can talk to itself, as unshare(1) and bwrap do.
 fn loopback_up() -> sys::Result<()> {
     let fd = sys::socket(linux_raw_sys::net::AF_INET, linux_raw_sys::net::SOCK_DGRAM)?;
-    let mut req = IfreqFlags {
-        name: [0; 16],
-        flags: linux_raw_sys::net::net_device_flags::IFF_UP as i16,
-        _pad: [0; 22],
-    };
-    req.name[..2].copy_from_slice(b"lo");
-    let r = sys::ioctl(fd, linux_raw_sys::ioctl::SIOCSIFFLAGS, &mut req);
+    let up = linux_raw_sys::net::net_device_flags::IFF_UP as u32;
+    let r = sys::set_iface_flags(fd, b"lo", up);
     let _ = sys::close(fd);
     r.map(drop)
 }

@@ -82,14 +82,14 @@ impl Step {
         let user = cfg.has(k::CLONE_NEWUSER);
         Some(match (self, e) {
             (Step::Clone | Step::UnshareTime, Errno::EPERM) if user => {
-                "unprivileged user namespaces may be disabled (sysctl user.max_user_namespaces)"
+                "user namespaces may be disabled (sysctl user.max_user_namespaces)"
             }
             (Step::Clone | Step::UnshareTime, Errno::EPERM) => "needs CAP_SYS_ADMIN, or add --user",
             (Step::Clone | Step::UnshareTime, Errno::ENOSPC) => {
-                "namespace limit reached (see /proc/sys/user/max_*_namespaces)"
+                "namespace limit reached (/proc/sys/user/max_*)"
             }
             (Step::Clone, Errno::EINVAL) => "the kernel lacks a requested namespace",
-            (Step::UnshareTime, Errno::EINVAL) => "the kernel lacks time namespaces (Linux 5.6+)",
+            (Step::UnshareTime, Errno::EINVAL) => "the kernel lacks time namespaces",
             (Step::MountProc, Errno::EPERM) if user && !cfg.has(k::CLONE_NEWPID) => {
                 "a user namespace cannot mount the host's proc: add --pid"
             }
@@ -142,7 +142,7 @@ fn start(cfg: &Config, p: &Process) -> Result<u8, (Step, Errno)> {
     // become the reaper of its orphans, as an init would be.
     if cfg.subreaper || !cfg.has(k::CLONE_NEWPID) {
         verbose(cfg, Step::Subreaper);
-        sys::prctl(linux_raw_sys::prctl::PR_SET_CHILD_SUBREAPER, 1).map_err(at(Step::Subreaper))?;
+        sys::set_child_subreaper().map_err(at(Step::Subreaper))?;
     }
     // A SIG_IGN inherited for SIGCHLD would make the kernel reap our child
     // itself and take its status with it.
@@ -214,7 +214,7 @@ fn child(ctx: &Ctx) -> ! {
     // parent's death and blind the lifeline check.
     let _ = sys::close(ctx.rd);
     if !cfg.no_kill_child {
-        if let Err(e) = sys::prctl(linux_raw_sys::prctl::PR_SET_PDEATHSIG, sys::c(k::SIGKILL)) {
+        if let Err(e) = sys::set_pdeathsig(k::SIGKILL) {
             fail(ctx, Step::Lifeline, e);
         }
         // The parent may have died before the prctl took effect, in which

@@ -7,7 +7,6 @@
 //! from Rust references or from the process's initial stack, so the kernel
 //! reads and writes only memory we own for as long as the call lasts.
 
-use core::sync::atomic::{AtomicUsize, Ordering};
 use linux_raw_sys::general as k;
 pub use syscalls::Errno;
 use syscalls::{syscall, Sysno};
@@ -124,19 +123,11 @@ pub fn sync() {
     let _ = unsafe { syscall!(Sysno::sync) };
 }
 
-/// `reboot(2)` with `cmd` (`LINUX_REBOOT_CMD_*`); returns only on failure.
-pub fn reboot(cmd: u32) -> Errno {
+/// `reboot(2)` with `cmd` (`LINUX_REBOOT_CMD_*`).
+pub fn reboot(cmd: u32) -> Result<usize> {
+    let (m1, m2) = (c(k::LINUX_REBOOT_MAGIC1), c(k::LINUX_REBOOT_MAGIC2));
     // SAFETY: no memory is passed for these commands.
-    let r = unsafe {
-        syscall!(
-            Sysno::reboot,
-            c(k::LINUX_REBOOT_MAGIC1),
-            c(k::LINUX_REBOOT_MAGIC2),
-            c(cmd),
-            0
-        )
-    };
-    r.err().unwrap_or(Errno::EINVAL)
+    unsafe { syscall!(Sysno::reboot, m1, m2, c(cmd), 0) }
 }
 
 /// `pipe2(2)` with `O_CLOEXEC`: returns (read end, write end).
@@ -206,13 +197,15 @@ pub fn getpgrp() -> i32 {
 /// `tcgetpgrp(3)`: the foreground process group of terminal `fd`.
 pub fn tcgetpgrp(fd: i32) -> Result<i32> {
     let mut pgrp = 0i32;
-    ioctl(fd, linux_raw_sys::ioctl::TIOCGPGRP, &mut pgrp)?;
+    // SAFETY: TIOCGPGRP fills a pid_t.
+    unsafe { ioctl(fd, linux_raw_sys::ioctl::TIOCGPGRP, &mut pgrp) }?;
     Ok(pgrp)
 }
 
 /// `tcsetpgrp(3)`: make `pgrp` the foreground process group of `fd`.
 pub fn tcsetpgrp(fd: i32, mut pgrp: i32) -> Result<usize> {
-    ioctl(fd, linux_raw_sys::ioctl::TIOCSPGRP, &mut pgrp)
+    // SAFETY: TIOCSPGRP reads a pid_t.
+    unsafe { ioctl(fd, linux_raw_sys::ioctl::TIOCSPGRP, &mut pgrp) }
 }
 
 /// `clock_gettime(2)` of `CLOCK_MONOTONIC`, in nanoseconds.
@@ -311,10 +304,34 @@ pub fn sigdefault(sig: u32) -> Result<usize> {
     }
 }
 
-/// `prctl(2)` with one argument.
-pub fn prctl(option: u32, arg: usize) -> Result<usize> {
-    // SAFETY: the options nsinit uses take integers, not pointers.
-    unsafe { syscall!(Sysno::prctl, c(option), arg, 0, 0, 0) }
+/// `prctl(2)` `PR_SET_PDEATHSIG`: `sig` when our parent dies.
+pub fn set_pdeathsig(sig: u32) -> Result<usize> {
+    // SAFETY: this option takes an integer, not a pointer.
+    unsafe {
+        syscall!(
+            Sysno::prctl,
+            c(linux_raw_sys::prctl::PR_SET_PDEATHSIG),
+            c(sig),
+            0,
+            0,
+            0
+        )
+    }
+}
+
+/// `prctl(2)` `PR_SET_CHILD_SUBREAPER`: orphaned descendants become ours.
+pub fn set_child_subreaper() -> Result<usize> {
+    // SAFETY: this option takes an integer, not a pointer.
+    unsafe {
+        syscall!(
+            Sysno::prctl,
+            c(linux_raw_sys::prctl::PR_SET_CHILD_SUBREAPER),
+            1,
+            0,
+            0,
+            0
+        )
+    }
 }
 
 /// `sethostname(2)`.
@@ -370,10 +387,36 @@ pub fn socket(domain: u32, ty: u32) -> Result<i32> {
 }
 
 /// `ioctl(2)` whose argument is a struct the kernel reads or fills.
-pub fn ioctl<T>(fd: i32, req: u32, arg: &mut T) -> Result<usize> {
-    // SAFETY: arg is a live, exclusively borrowed T; callers pair each
-    // request with the struct type the kernel expects for it.
+///
+/// # Safety
+/// `T` is the type the kernel expects for `req`.
+unsafe fn ioctl<T>(fd: i32, req: u32, arg: &mut T) -> Result<usize> {
+    // SAFETY: arg is a live, exclusively borrowed T of the type `req`
+    // takes (the caller's contract).
     unsafe { syscall!(Sysno::ioctl, fd, c(req), arg as *mut T) }
+}
+
+/// `struct ifreq` with the `ifr_flags` member of its union, which is all
+/// SIOCSIFFLAGS reads: 16 bytes of name, then a 24-byte union.
+#[repr(C)]
+struct IfreqFlags {
+    name: [u8; 16],
+    flags: i16,
+    _pad: [u8; 22],
+}
+
+/// `ioctl(2)` `SIOCSIFFLAGS` on a socket: set interface `name`'s flags.
+pub fn set_iface_flags(sock: i32, name: &[u8], flags: u32) -> Result<usize> {
+    let mut req = IfreqFlags {
+        name: [0; 16],
+        flags: flags as i16,
+        _pad: [0; 22],
+    };
+    let n = name.len().min(15);
+    req.name[..n].copy_from_slice(&name[..n]);
+    // SAFETY: SIOCSIFFLAGS takes a struct ifreq, whose first 18 bytes
+    // IfreqFlags lays out, in a buffer of the full 40.
+    unsafe { ioctl(sock, linux_raw_sys::ioctl::SIOCSIFFLAGS, &mut req) }
 }
 
 /// `mprotect(2)`.
@@ -496,18 +539,15 @@ const SLOT: usize = 64 * 1024;
 const PAGE: usize = 4096;
 
 /// The hand-managed clone stacks, in .bss: untouched pages cost neither
-/// file bytes nor memory. Slot n serves the children of a process at fork
-/// depth n: the original nsinit runs on the kernel's stack and starts its
-/// child on slot 0; a fork-style child runs on (its copy of) slot 0, so its
-/// own children get slot 1. No `CLONE_VM` child ever clones, so no two live
-/// frames share a slot.
+/// file bytes nor memory. A child gets the slot after the one its parent
+/// runs on: the original nsinit runs on the kernel's stack and starts its
+/// child on slot 0; a child (fork-style, on its copy of slot 0, or one
+/// that shares our memory) starts its own on slot 1. So no two live
+/// frames ever share a slot, whoever clones.
+///
 /// Aligned at run time rather than by the linker: a page-aligned .bss
 /// would push the data segment to a new page and pad the file.
 static mut STACKS: [u8; 2 * SLOT + PAGE] = [0; 2 * SLOT + PAGE];
-
-/// Fork depth of this process; written only in fork-style children, which
-/// own their copy of it.
-static DEPTH: AtomicUsize = AtomicUsize::new(0);
 
 /// How the child comes to life.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -525,11 +565,15 @@ pub enum Style {
 /// hand-managed stack with a guard page below it; returns its PID.
 /// `flags` are the namespace flags plus the exit signal.
 pub fn clone<T>(style: Style, flags: u32, f: fn(&T) -> !, arg: &T) -> Result<i32> {
-    let depth = DEPTH.load(Ordering::Relaxed);
-    if depth >= 2 {
-        return Err(Errno::EAGAIN);
-    }
-    let base = (((&raw mut STACKS) as usize + PAGE - 1) & !(PAGE - 1)) + depth * SLOT;
+    let first = ((&raw mut STACKS) as usize + PAGE - 1) & !(PAGE - 1);
+    // Where are we running? A local's address says.
+    let here = 0u8;
+    let sp = &here as *const u8 as usize;
+    let base = match sp.wrapping_sub(first) / SLOT {
+        0 => first + SLOT,
+        1 => return Err(Errno::EAGAIN),
+        _ => first,
+    };
     // The guard: a stack overflow faults instead of running into the slot
     // below (or the data before it).
     mprotect(base, PAGE, k::PROT_NONE)?;
@@ -538,24 +582,16 @@ pub fn clone<T>(style: Style, flags: u32, f: fn(&T) -> !, arg: &T) -> Result<i32
     struct Call<'a, T> {
         f: fn(&T) -> !,
         arg: &'a T,
-        fork: bool,
     }
     unsafe extern "C" fn start<T>(p: *mut u8) -> ! {
         // SAFETY: p is the &Call made below. With Vfork the parent sleeps
         // in clone() with that frame alive until we exec or exit; with Fork
         // we read our own copy of it.
         let call = unsafe { &*(p as *const Call<T>) };
-        if call.fork {
-            DEPTH.fetch_add(1, Ordering::Relaxed);
-        }
         (call.f)(call.arg)
     }
 
-    let call = Call {
-        f,
-        arg,
-        fork: style == Style::Fork,
-    };
+    let call = Call { f, arg };
     let vm = match style {
         Style::Vfork => k::CLONE_VM | k::CLONE_VFORK,
         Style::Fork => 0,

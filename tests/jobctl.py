@@ -129,6 +129,31 @@ expect(rb"PROMPT:")
 if (s := status()) != 130:
     fail(f"status {s} after fg and Ctrl-C, not 130")
 
+if mode == "":
+    # bg: COMMAND runs on in the background and the shell keeps the
+    # terminal. (Under -p the init cannot tell fg from bg: it sees
+    # neither the shell's process group nor ours. A known limitation.)
+    send(f"{nsinit} {mode} -- bash -c 'sleep 1; echo BG''DONE'\n")
+    time.sleep(0.3)
+    send("\x1a")
+    expect(rb"Stopped")
+    expect(rb"PROMPT:")
+    send("bg\n")
+    expect(rb"PROMPT:")
+    send("echo ALI''VE\n")
+    expect(rb"ALIVE")
+    expect(rb"BGDONE")
+    send("wait; echo S=$?\n")
+    _, m = expect(rb"S=(\d+)")
+
+# After nsinit, whoever reads the terminal next can: a script, unlike an
+# interactive shell, takes nothing back itself.
+send(f"sh -c '{nsinit} {mode} -- true; read x; echo GOT$x'\n")
+time.sleep(0.5)
+send("yes\n")
+expect(rb"GOTyes")
+expect(rb"PROMPT:")
+
 send("exit\n")
 os.waitpid(pid, 0)
 print("ok")
