@@ -6,7 +6,7 @@
 //! ("Attempted to kill init!").
 
 use crate::cli::Config;
-use crate::out::{self, Line};
+use crate::out::Line;
 use crate::sys::{self, Process, Zstr};
 use crate::z;
 use linux_raw_sys::general as k;
@@ -24,7 +24,7 @@ pub fn run(cfg: &Config, p: &Process) -> u8 {
     if sys::getpid() != 1 {
         // Powering off the machine we merely run on is not what anyone
         // typing --boot at a shell meant.
-        let _ = sys::write(2, b"nsinit: --boot: not PID 1\n");
+        Line::msg().s(b"--boot: not PID 1").eprint();
         return 125;
     }
     let nosuid = k::MS_NOSUID | k::MS_NODEV | k::MS_NOEXEC;
@@ -33,17 +33,17 @@ pub fn run(cfg: &Config, p: &Process) -> u8 {
     mount(z!("devtmpfs"), z!("/dev"), k::MS_NOSUID);
     console();
     let code = crate::spawn::run(cfg, p);
-    let mut l = Line::default();
-    l.s(b"nsinit: ")
+    let end: &[u8] = if cfg.reboot {
+        b"; rebooting"
+    } else {
+        b"; powering off"
+    };
+    Line::msg()
         .s(cfg.name.bytes())
         .s(b" exited with status ")
-        .u(code as u64);
-    l.s(if cfg.reboot {
-        b"; rebooting\n"
-    } else {
-        b"; powering off\n"
-    });
-    let _ = sys::write(2, l.as_bytes());
+        .u(code as u64)
+        .s(end)
+        .eprint();
     sys::sync();
     let cmd = if cfg.reboot {
         k::LINUX_REBOOT_CMD_RESTART
@@ -56,11 +56,7 @@ pub fn run(cfg: &Config, p: &Process) -> u8 {
     // Still here: not allowed to (no CAP_SYS_BOOT: a container's PID 1
     // that was told --boot). Say so and exit with COMMAND's status, which
     // ends the container; the init of a real machine never gets here.
-    let mut l = Line::default();
-    l.s(b"nsinit: reboot: ");
-    out::errno(&mut l, e.into_raw());
-    l.s(b"\n");
-    let _ = sys::write(2, l.as_bytes());
+    Line::msg().s(b"reboot: ").errno(e.into_raw()).eprint();
     code
 }
 
@@ -73,15 +69,13 @@ fn mount(fstype: Zstr, dir: Zstr, flags: u32) {
     match sys::mount(Some(fstype), dir, Some(fstype), flags) {
         Ok(_) | Err(sys::Errno::EBUSY) => {}
         Err(e) => {
-            let mut l = Line::default();
-            l.s(b"nsinit: mount ")
+            let mut l = Line::msg();
+            l.s(b"mount ")
                 .s(fstype.bytes())
                 .s(b" on ")
                 .s(dir.bytes())
                 .s(b": ");
-            out::errno(&mut l, e.into_raw());
-            l.s(b"\n");
-            let _ = sys::write(2, l.as_bytes());
+            l.errno(e.into_raw()).eprint();
         }
     }
 }

@@ -91,13 +91,12 @@ pub fn main(p: &Process) -> u8 {
             0
         }
         Err(u) => {
-            let mut l = Line::default();
-            l.s(b"nsinit: ").s(u.what.as_bytes());
+            let mut l = Line::msg();
+            l.s(u.what.as_bytes());
             if !u.word.is_empty() {
                 l.s(b": ").s(u.word);
             }
-            l.s(b"\nTry 'nsinit --help' for more information.\n");
-            let _ = sys::write(2, l.as_bytes());
+            l.s(b"\nTry 'nsinit --help' for more information.").eprint();
             125
         }
     }

@@ -55,6 +55,33 @@ impl Line {
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
+
+    /// A message line, `nsinit: ` already in it.
+    pub fn msg() -> Line {
+        let mut l = Line::default();
+        l.s(b"nsinit: ");
+        l
+    }
+
+    /// Appends `ENAME (text)` for errno `e`, or `errno N` when it is not
+    /// in the table.
+    pub fn errno(&mut self, e: i32) -> &mut Self {
+        let mut fields = ERRNOS.split(|&b| b == 0);
+        while let (Some(name), Some(text)) = (fields.next(), fields.next()) {
+            if let Some((&n, name)) = name.split_first() {
+                if n as i32 == e {
+                    return self.s(name).s(b" (").s(text).s(b")");
+                }
+            }
+        }
+        self.s(b"errno ").i(e as i64)
+    }
+
+    /// Ends the line and writes it to stderr with one write(2).
+    pub fn eprint(&mut self) {
+        self.s(b"\n");
+        let _ = crate::sys::write(2, self.as_bytes());
+    }
 }
 
 /// Name and text of the errnos nsinit's setup steps can meet, as nolibc
@@ -75,21 +102,6 @@ const ERRNOS: &[u8] = b"\
 \x24ENAMETOOLONG\0File name too long\0\x26ENOSYS\0Function not implemented\0\
 \x28ELOOP\0Too many levels of symbolic links\0\x57EUSERS\0Too many users\0\
 ";
-
-/// Appends `ENAME (text)` for errno `e`, or `errno N` when it is not in the
-/// table.
-pub fn errno(line: &mut Line, e: i32) {
-    let mut fields = ERRNOS.split(|&b| b == 0);
-    while let (Some(name), Some(text)) = (fields.next(), fields.next()) {
-        if let Some((&n, name)) = name.split_first() {
-            if n as i32 == e {
-                line.s(name).s(b" (").s(text).s(b")");
-                return;
-            }
-        }
-    }
-    line.s(b"errno ").i(e as i64);
-}
 
 /// The `i`th of the NUL-separated strings in `packed`.
 pub fn nth(packed: &'static [u8], i: usize) -> &'static [u8] {
@@ -171,9 +183,24 @@ mod tests {
 
     #[test]
     fn errno_names() {
-        assert_eq!(text(|l| errno(l, 1)), "EPERM (Operation not permitted)");
-        assert_eq!(text(|l| errno(l, 28)), "ENOSPC (No space left on device)");
-        assert_eq!(text(|l| errno(l, 133)), "errno 133");
+        assert_eq!(
+            text(|l| {
+                l.errno(1);
+            }),
+            "EPERM (Operation not permitted)"
+        );
+        assert_eq!(
+            text(|l| {
+                l.errno(28);
+            }),
+            "ENOSPC (No space left on device)"
+        );
+        assert_eq!(
+            text(|l| {
+                l.errno(133);
+            }),
+            "errno 133"
+        );
         // Every entry matches the kernel's numbering as the syscalls crate
         // knows it.
         let mut fields = ERRNOS.split(|&b| b == 0);

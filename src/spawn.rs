@@ -19,7 +19,7 @@
 
 use crate::cli::Config;
 use crate::ns::{self, Outside};
-use crate::out::{self, Line};
+use crate::out::Line;
 use crate::sys::{self, Errno, Process, Style, Zstr};
 use crate::z;
 use linux_raw_sys::general as k;
@@ -102,11 +102,9 @@ impl Step {
 /// `-v`: one line per step, before it runs.
 pub fn verbose(cfg: &Config, step: Step) {
     if cfg.verbose {
-        let mut l = Line::default();
-        l.s(b"nsinit: ");
+        let mut l = Line::msg();
         step.describe(&mut l, cfg);
-        l.s(b"\n");
-        let _ = sys::write(2, l.as_bytes());
+        l.eprint();
     }
 }
 
@@ -278,16 +276,13 @@ pub fn status_of(step: Step, e: Errno) -> u8 {
 
 /// `nsinit: <step>: <ERRNO> (<text>)[; <hint>]`, and the exit status.
 fn report(cfg: &Config, step: Step, e: Errno) -> u8 {
-    let mut l = Line::default();
-    l.s(b"nsinit: ");
+    let mut l = Line::msg();
     step.describe(&mut l, cfg);
-    l.s(b": ");
-    out::errno(&mut l, e.into_raw());
+    l.s(b": ").errno(e.into_raw());
     if let Some(h) = step.hint(e, cfg) {
         l.s(b"; ").s(h.as_bytes());
     }
-    l.s(b"\n");
-    let _ = sys::write(2, l.as_bytes());
+    l.eprint();
     status_of(step, e)
 }
 

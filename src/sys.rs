@@ -87,13 +87,12 @@ pub fn close(fd: i32) -> Result<usize> {
 /// `openat(2)` relative to the working directory; always `O_CLOEXEC`, so
 /// nothing nsinit opens leaks into COMMAND.
 pub fn open(path: Zstr, flags: u32) -> Result<i32> {
-    let fl = c(flags | k::O_CLOEXEC);
-    // SAFETY: path is NUL-terminated and outlives the call.
-    unsafe { syscall!(Sysno::openat, k::AT_FDCWD, path.ptr(), fl, 0o600) }.map(|fd| fd as i32)
+    open_inherited(path, flags | k::O_CLOEXEC)
 }
 
-/// `openat(2)` without `O_CLOEXEC`: only for the console that becomes the
-/// machine's stdin, stdout and stderr, which COMMAND must inherit.
+/// `openat(2)` as asked, without adding `O_CLOEXEC`: only for the console
+/// that becomes the machine's stdin, stdout and stderr, which COMMAND must
+/// inherit. (nsinit never creates files: no mode.)
 pub fn open_inherited(path: Zstr, flags: u32) -> Result<i32> {
     // SAFETY: path is NUL-terminated and outlives the call.
     unsafe { syscall!(Sysno::openat, k::AT_FDCWD, path.ptr(), c(flags), 0) }.map(|fd| fd as i32)
