@@ -70,7 +70,43 @@ pub struct Config<'a> {
     pub name: Zstr<'a>,
 }
 
-impl Config<'_> {
+impl Default for Config<'_> {
+    fn default() -> Self {
+        Config::new()
+    }
+}
+
+impl<'a> Config<'a> {
+    /// No namespaces, no options: what a bare `nsinit COMMAND` gets.
+    /// (Out of line: three callers would each inline the whole struct.)
+    #[inline(never)]
+    pub fn new() -> Config<'a> {
+        Config {
+            clone_flags: 0,
+            time: false,
+            monotonic: None,
+            boottime: None,
+            map_user: None,
+            map_group: None,
+            hostname: None,
+            mount_proc: None,
+            propagation: Propagation::Private,
+            wd: None,
+            root: None,
+            exec: false,
+            subreaper: false,
+            pgroup: false,
+            remap: [0; 4],
+            grace: None,
+            no_kill_child: false,
+            verbose: false,
+            boot: false,
+            reboot: false,
+            command: 0,
+            name: z!(""),
+        }
+    }
+
     pub fn has(&self, flag: u32) -> bool {
         self.clone_flags & flag != 0
     }
@@ -79,6 +115,11 @@ impl Config<'_> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Action<'a> {
     Run(Config<'a>),
+    #[cfg(feature = "bench")]
+    Bench(crate::bench::Bench<'a>),
+    /// `bench --exit`: nothing, at once.
+    #[cfg(feature = "bench")]
+    Exit,
     Help,
     Version,
 }
@@ -176,31 +217,13 @@ fn usage<'a, T>(what: &'static str, word: &'a [u8]) -> Result<T, Usage<'a>> {
 
 /// Parses `args` (argv without argv[0]; `args[0]` is argv[1]). `machine`:
 /// nsinit is the first process of a machine, which implies `--boot`.
-pub fn parse<'a>(args: &[Zstr<'a>], machine: bool) -> Result<Action<'a>, Usage<'a>> {
-    let mut cfg = Config {
-        clone_flags: 0,
-        time: false,
-        monotonic: None,
-        boottime: None,
-        map_user: None,
-        map_group: None,
-        hostname: None,
-        mount_proc: None,
-        propagation: Propagation::Private,
-        wd: None,
-        root: None,
-        exec: false,
-        subreaper: false,
-        pgroup: false,
-        remap: [0; 4],
-        grace: None,
-        no_kill_child: false,
-        verbose: false,
-        boot: machine,
-        reboot: false,
-        command: 0,
-        name: z!(""),
-    };
+pub fn parse<'a>(args: &'a [Zstr<'a>], machine: bool) -> Result<Action<'a>, Usage<'a>> {
+    #[cfg(feature = "bench")]
+    if args.first() == Some(&z!("bench")) {
+        return crate::bench::parse(&args[1..]);
+    }
+    let mut cfg = Config::new();
+    cfg.boot = machine;
     let mut i = 0;
     while i < args.len() {
         let word = args[i].with_nul();

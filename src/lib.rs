@@ -43,6 +43,8 @@ macro_rules! named {
 
 #[allow(unsafe_code)]
 pub mod arch;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod boot;
 pub mod cli;
 pub mod init;
@@ -79,8 +81,14 @@ pub fn main(p: &Process) -> u8 {
     match cli::parse(&words[..n], boot::first_process()) {
         Ok(Action::Run(cfg)) if cfg.boot => boot::run(&cfg, p),
         Ok(Action::Run(cfg)) => spawn::run(&cfg, p),
+        #[cfg(feature = "bench")]
+        Ok(Action::Bench(b)) => bench::run(&b, p),
+        #[cfg(feature = "bench")]
+        Ok(Action::Exit) => 0,
         Ok(Action::Help) => {
             let _ = sys::write(1, cli::HELP.as_bytes());
+            #[cfg(feature = "bench")]
+            let _ = sys::write(1, bench::HELP.as_bytes());
             0
         }
         Ok(Action::Version) => {

@@ -52,6 +52,22 @@ impl Line {
         self.u(v.unsigned_abs())
     }
 
+    /// Spaces up to column `col`.
+    pub fn pad(&mut self, col: usize) -> &mut Self {
+        while self.len < col.min(LINE) {
+            self.buf[self.len] = b' ';
+            self.len += 1;
+        }
+        self
+    }
+
+    /// `s` right-aligned to end at column `end`, or after one space if it
+    /// is too long for that.
+    pub fn right(&mut self, end: usize, s: &[u8]) -> &mut Self {
+        let col = end.saturating_sub(s.len()).max(self.len + 1);
+        self.pad(col).s(s)
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }

@@ -20,7 +20,7 @@
 use crate::cli::Config;
 use crate::ns::{self, Outside};
 use crate::out::Line;
-use crate::sys::{self, Errno, Process, Style, Zstr};
+use crate::sys::{self, Argv, Errno, Process, Style, Zstr};
 use crate::z;
 use linux_raw_sys::general as k;
 
@@ -109,9 +109,11 @@ pub fn verbose(cfg: &Config, step: Step) {
 }
 
 /// What a child needs, shared (Vfork) or copied (Fork) from the parent.
-struct Ctx<'a> {
+pub struct Ctx<'a> {
     cfg: &'a Config<'a>,
     p: Process,
+    /// COMMAND's argv.
+    argv: Argv<'a>,
     outside: Outside,
     /// The signal mask nsinit was started with, for COMMAND.
     mask: sys::SigSet,
@@ -125,6 +127,38 @@ struct Ctx<'a> {
     tty: bool,
 }
 
+impl<'a> Ctx<'a> {
+    /// Everything a `launch` needs but its pipe. Signals must be blocked
+    /// by now (`mask` is what COMMAND gets back).
+    pub fn new(
+        cfg: &'a Config<'a>,
+        p: &Process,
+        argv: Argv<'a>,
+        mask: sys::SigSet,
+        tty: bool,
+    ) -> Ctx<'a> {
+        let outside = if cfg.has(k::CLONE_NEWUSER) {
+            Outside {
+                uid: sys::geteuid(),
+                gid: sys::getegid(),
+            }
+        } else {
+            Outside { uid: 0, gid: 0 }
+        };
+        Ctx {
+            cfg,
+            p: *p,
+            argv,
+            outside,
+            mask,
+            rd: -1,
+            wr: -1,
+            init: cfg.has(k::CLONE_NEWPID) && !cfg.exec,
+            tty,
+        }
+    }
+}
+
 /// Runs COMMAND as `cfg` says; returns nsinit's exit status.
 pub fn run(cfg: &Config, p: &Process) -> u8 {
     match start(cfg, p) {
@@ -133,9 +167,11 @@ pub fn run(cfg: &Config, p: &Process) -> u8 {
     }
 }
 
+fn at(step: Step) -> impl Fn(Errno) -> (Step, Errno) {
+    move |e| (step, e)
+}
+
 fn start(cfg: &Config, p: &Process) -> Result<u8, (Step, Errno)> {
-    let at = |step| move |e| (step, e);
-    let init = cfg.has(k::CLONE_NEWPID) && !cfg.exec;
     // COMMAND as our direct child, outside a PID namespace of its own:
     // become the reaper of its orphans, as an init would be.
     if cfg.subreaper || !cfg.has(k::CLONE_NEWPID) {
@@ -149,39 +185,34 @@ fn start(cfg: &Config, p: &Process) -> Result<u8, (Step, Errno)> {
     // birth and the first sigtimedwait; the child restores `mask` for
     // COMMAND.
     let mask = sys::sigprocmask(k::SIG_BLOCK, &!0).map_err(at(Step::Sigmask))?;
-    let outside = if cfg.has(k::CLONE_NEWUSER) {
-        Outside {
-            uid: sys::geteuid(),
-            gid: sys::getegid(),
-        }
-    } else {
-        Outside { uid: 0, gid: 0 }
-    };
     let tty = sys::tcgetpgrp(0).is_ok_and(|fg| fg == sys::getpgrp());
-    let (rd, wr) = sys::pipe().map_err(at(Step::Pipe))?;
-    let ctx = Ctx {
-        cfg,
-        p: *p,
-        outside,
-        mask,
-        rd,
-        wr,
-        init,
-        tty,
+    let argv = match cfg.command {
+        0 => Argv::shell(),
+        i => p.args_from(i),
     };
-    let style = if init || cfg.time {
+    let mut ctx = Ctx::new(cfg, p, argv, mask, tty);
+    let pid = launch(&mut ctx)?;
+    Ok(supervise(pid, &ctx, !ctx.init, false))
+}
+
+/// Clones the child and waits for its word through the error pipe:
+/// returns its PID once COMMAND (or the init, which has launched COMMAND)
+/// runs, or the step that failed, with the child already collected.
+pub fn launch(ctx: &mut Ctx) -> Result<i32, (Step, Errno)> {
+    let cfg = ctx.cfg;
+    (ctx.rd, ctx.wr) = sys::pipe().map_err(at(Step::Pipe))?;
+    let style = if ctx.init || cfg.time {
         Style::Fork
     } else {
         Style::Vfork
     };
     verbose(cfg, Step::Clone);
-    let pid = sys::clone(style, cfg.clone_flags | k::SIGCHLD, child, &ctx);
-    let _ = sys::close(wr);
-    let pid = pid.map_err(at(Step::Clone))?;
-
+    let pid = sys::clone(style, cfg.clone_flags | k::SIGCHLD, child, &*ctx);
+    let _ = sys::close(ctx.wr);
     let mut rec = [0u8; 4];
-    let n = sys::read(rd, &mut rec);
-    let _ = sys::close(rd);
+    let n = sys::read(ctx.rd, &mut rec);
+    let _ = sys::close(ctx.rd);
+    let pid = pid.map_err(at(Step::Clone))?;
     if let Ok(4) = n {
         // The child failed and is exiting: collect it, then say why.
         let _ = sys::wait4(pid, 0);
@@ -191,7 +222,7 @@ fn start(cfg: &Config, p: &Process) -> Result<u8, (Step, Errno)> {
             Errno::new(u16::from_le_bytes([rec[2], rec[3]]) as i32),
         ));
     }
-    Ok(supervise(pid, &ctx, !init, false))
+    Ok(pid)
 }
 
 fn supervise(child: i32, ctx: &Ctx, command: bool, pid1: bool) -> u8 {
@@ -252,7 +283,7 @@ fn command(ctx: &Ctx) -> ! {
     }
     let _ = sys::sigprocmask(k::SIG_SETMASK, &ctx.mask);
     verbose(ctx.cfg, Step::Execve);
-    let e = execvp(ctx.cfg, &ctx.p);
+    let e = execvp(ctx);
     fail(ctx, Step::Execve, e)
 }
 
@@ -294,12 +325,9 @@ const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:
 /// otherwise each PATH entry in turn (an empty one is the working
 /// directory). Returns only on failure: EACCES if some candidate existed
 /// but could not be run, else the last "not there" error.
-fn execvp(cfg: &Config, p: &Process) -> Errno {
-    let cmd = cfg.name;
-    let argv = match cfg.command {
-        0 => sys::Argv::shell(),
-        i => p.args_from(i),
-    };
+fn execvp(ctx: &Ctx) -> Errno {
+    let cmd = ctx.cfg.name;
+    let (argv, p) = (ctx.argv, &ctx.p);
     let envp = p.envp();
     let name = cmd.bytes();
     if name.contains(&b'/') {

@@ -7,6 +7,8 @@
 //! from Rust references or from the process's initial stack, so the kernel
 //! reads and writes only memory we own for as long as the call lasts.
 
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
 use linux_raw_sys::general as k;
 pub use syscalls::Errno;
 use syscalls::{syscall, Sysno};
@@ -418,6 +420,46 @@ pub fn set_iface_flags(sock: i32, name: &[u8], flags: u32) -> Result<usize> {
     unsafe { ioctl(sock, linux_raw_sys::ioctl::SIOCSIFFLAGS, &mut req) }
 }
 
+/// `readlinkat(2)` relative to the working directory, into `buf`; the
+/// result gets a NUL so that it can be a path again (ENAMETOOLONG when
+/// there is no room for it).
+pub fn readlink<'a>(path: Zstr, buf: &'a mut [u8]) -> Result<Zstr<'a>> {
+    // SAFETY: path is NUL-terminated; the kernel writes at most buf.len()
+    // bytes into a live slice.
+    let n = unsafe {
+        syscall!(
+            Sysno::readlinkat,
+            k::AT_FDCWD,
+            path.ptr(),
+            buf.as_mut_ptr(),
+            buf.len()
+        )
+    }?;
+    if n >= buf.len() {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    buf[n] = 0;
+    Ok(Zstr(&buf[..=n]))
+}
+
+/// `n` zeroed `u64`s of fresh anonymous memory that fork-style children do
+/// not inherit (`MADV_DONTFORK`): however large, it adds nothing to the
+/// page tables a fork copies. Never unmapped.
+pub fn anon_dontfork(n: usize) -> Result<&'static mut [u64]> {
+    let len = n.checked_mul(8).ok_or(Errno::ENOMEM)?.max(1);
+    let prot = k::PROT_READ | k::PROT_WRITE;
+    let flags = k::MAP_PRIVATE | k::MAP_ANONYMOUS;
+    // SAFETY: a new mapping at an address of the kernel's choosing; no
+    // memory of ours is touched.
+    let addr = unsafe { syscall!(Sysno::mmap, 0, len, c(prot), c(flags), -1isize as usize, 0) }?;
+    // SAFETY: only advice about the mapping just made.
+    unsafe { syscall!(Sysno::madvise, addr, len, c(k::MADV_DONTFORK)) }?;
+    // SAFETY: len bytes of zeroed, writable, 8-byte-aligned (page-aligned)
+    // memory that nothing else refers to and that is never unmapped; zero
+    // is a valid u64.
+    Ok(unsafe { core::slice::from_raw_parts_mut(addr as *mut u64, n) })
+}
+
 /// `mprotect(2)`.
 fn mprotect(addr: usize, len: usize, prot: u32) -> Result<usize> {
     // SAFETY: only changes protection of pages we own (the stack slots).
@@ -462,14 +504,14 @@ impl Process {
     }
 
     /// `argv[from..]`, NULL-terminated as execve wants it.
-    pub fn args_from(&self, from: usize) -> Argv {
+    pub fn args_from(&self, from: usize) -> Argv<'static> {
         assert!(from < self.argc);
         // SAFETY: from < argc: the pointer stays inside the argv array.
-        Argv(unsafe { self.argv.add(from) })
+        Argv(unsafe { self.argv.add(from) }, PhantomData)
     }
 
-    pub fn envp(&self) -> Argv {
-        Argv(self.envp)
+    pub fn envp(&self) -> Argv<'static> {
+        Argv(self.envp, PhantomData)
     }
 
     /// The value of environment variable `name` (given with its `=`).
@@ -503,9 +545,27 @@ fn zstr(s: *const u8) -> Zstr<'static> {
     Zstr(unsafe { core::slice::from_raw_parts(s, n + 1) })
 }
 
-/// A NULL-terminated array of C strings from the initial stack.
+/// A NULL-terminated array of C strings, for execve: from the initial
+/// stack (`'static`), or `Words` of nsinit's own making.
 #[derive(Clone, Copy)]
-pub struct Argv(*const *const u8);
+pub struct Argv<'a>(*const *const u8, PhantomData<&'a [u8]>);
+
+/// Up to three words as an `Argv`, NULL-terminated.
+pub struct Words<'a>([*const u8; 4], PhantomData<&'a [u8]>);
+
+impl<'a> Words<'a> {
+    pub fn new(words: &[Zstr<'a>]) -> Words<'a> {
+        let mut a = [core::ptr::null(); 4];
+        for (slot, w) in a[..3].iter_mut().zip(words) {
+            *slot = w.0.as_ptr();
+        }
+        Words(a, PhantomData)
+    }
+
+    pub fn argv(&self) -> Argv<'_> {
+        Argv(self.0.as_ptr(), PhantomData)
+    }
+}
 
 /// `argv` of the default COMMAND of a machine's init, `/bin/sh`.
 #[repr(transparent)]
@@ -514,17 +574,18 @@ struct StaticArgv([*const u8; 2]);
 unsafe impl Sync for StaticArgv {}
 static SHELL: StaticArgv = StaticArgv([c"/bin/sh".as_ptr() as *const u8, core::ptr::null()]);
 
-impl Argv {
+impl Argv<'static> {
     /// `{"/bin/sh", NULL}`.
-    pub fn shell() -> Argv {
-        Argv(SHELL.0.as_ptr())
+    pub fn shell() -> Argv<'static> {
+        Argv(SHELL.0.as_ptr(), PhantomData)
     }
 }
 
 /// `execve(2)`: returns only on failure.
 pub fn execve(path: Zstr, argv: Argv, envp: Argv) -> Errno {
     // SAFETY: path is NUL-terminated; argv and envp are NULL-terminated
-    // arrays from the initial stack (see `Process`).
+    // arrays of NUL-terminated strings, live for their lifetimes (see
+    // `Process` and `Words`).
     match unsafe { syscall!(Sysno::execve, path.ptr(), argv.0, envp.0) } {
         Err(e) => e,
         Ok(_) => Errno::EINVAL,
@@ -547,6 +608,9 @@ const PAGE: usize = 4096;
 /// Aligned at run time rather than by the linker: a page-aligned .bss
 /// would push the data segment to a new page and pad the file.
 static mut STACKS: [u8; 2 * SLOT + PAGE] = [0; 2 * SLOT + PAGE];
+
+/// A bit per slot of `STACKS` whose guard page is in place.
+static GUARDED: AtomicU8 = AtomicU8::new(0);
 
 /// How the child comes to life.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -574,8 +638,15 @@ pub fn clone<T>(style: Style, flags: u32, f: fn(&T) -> !, arg: &T) -> Result<i32
         _ => first,
     };
     // The guard: a stack overflow faults instead of running into the slot
-    // below (or the data before it).
-    mprotect(base, PAGE, k::PROT_NONE)?;
+    // below (or the data before it). Set once per slot and kept: a child
+    // that shares our memory shares the protection and this record of it,
+    // a fork-style one inherits both; and `nsinit bench` times clones
+    // without an mprotect in them.
+    let bit = 1 << ((base - first) / SLOT);
+    if GUARDED.load(Relaxed) & bit == 0 {
+        mprotect(base, PAGE, k::PROT_NONE)?;
+        GUARDED.fetch_or(bit, Relaxed);
+    }
     let top = (base + SLOT) & !(crate::arch::STACK_ALIGN - 1);
 
     struct Call<'a, T> {
