@@ -218,6 +218,35 @@ fn errors_per_case() {
     assert_eq!(rows.len(), 11, "{}", r.stdout);
 }
 
+/// A kernel without a kind of namespace refuses it with EINVAL (injected
+/// here into the first create): that row says so, the rest is measured.
+#[test]
+fn einval_per_case() {
+    if !root() || !need("strace") {
+        return;
+    }
+    // The nsinit's clones: the teardown worker, then pid's create-fork.
+    let o = strace(
+        &[
+            "-o",
+            "/dev/null",
+            "-e",
+            "trace=clone",
+            "-e",
+            "inject=clone:error=EINVAL:when=2",
+        ],
+        &["bench", "-n", "3", "pid", "none"],
+    );
+    let r = out(o);
+    assert_eq!(r.status, 0, "{}{}", r.stdout, r.stderr);
+    let rows = table(&r.stdout);
+    assert_eq!(rows.len(), 7, "{}", r.stdout);
+    assert_eq!(rows[0].error, "EINVAL (Invalid argument)", "{}", r.stdout);
+    for row in rows.iter().filter(|r| r.measure != "teardown").skip(1) {
+        check_numbers(row, 3.0);
+    }
+}
+
 /// Where the kernel will not let a teardown be seen (here: the limits
 /// cannot be set), the rows say why, and the rest is measured.
 #[test]
@@ -376,7 +405,9 @@ fn nothing_else_in_the_window() {
     let calls: Vec<(u32, &str, &str)> = text
         .lines()
         .filter_map(|l| {
+            // strace pads the PID to a width: "2417  execve(...".
             let (pid, rest) = l.split_once(' ')?;
+            let rest = rest.trim_start();
             let name = rest.split('(').next()?;
             // Not "<... wait4 resumed>", "--- SIGCHLD", "+++ exited".
             if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
@@ -385,6 +416,7 @@ fn nothing_else_in_the_window() {
             Some((pid.trim().parse().ok()?, name, rest))
         })
         .collect();
+    assert!(!calls.is_empty(), "no calls in the log: {text:?}");
     let parent = calls[0].0;
     let mine: Vec<&(u32, &str, &str)> = calls.iter().filter(|c| c.0 == parent).collect();
     let mut windows = Vec::new();
