@@ -464,29 +464,32 @@ pub fn run(b: &Bench, p: &Process) -> u8 {
                     continue;
                 }
                 let mut ctx = Ctx::new(&cfg, p, words.argv(), mask, false);
+                // Some(ns): a teardown, which the worker timed itself.
                 let t0 = sys::monotonic_ns();
                 let r = match m {
-                    Measure::Fork => create(flags, Style::Fork),
-                    Measure::Vfork => create(flags, Style::Vfork),
-                    Measure::Spawn => spawn_once(&mut ctx),
-                    Measure::Teardown => Ok(()),
+                    Measure::Fork => create(flags, Style::Fork).map(|()| None),
+                    Measure::Vfork => create(flags, Style::Vfork).map(|()| None),
+                    Measure::Spawn => spawn_once(&mut ctx).map(|()| None),
+                    Measure::Teardown => match &worker {
+                        Ok(w) => w.teardown(flags).map(Some),
+                        Err(e) => Err(e.into_raw()),
+                    },
                 };
-                let mut ns = sys::monotonic_ns() - t0;
-                let r = match (m, &worker) {
-                    (Measure::Teardown, Ok(w)) => w.teardown(flags).map(|t| ns = t),
-                    (Measure::Teardown, Err(e)) => Err(e.into_raw()),
-                    _ => r,
-                };
-                if let Err(e) = r {
-                    // A Ctrl-C also reaches the payload: that is not the
-                    // payload failing.
-                    stopped = sys::sigtimedwait(&stop, Some(&ZERO)).ok();
-                    if stopped.is_some() {
-                        break 'rounds;
+                let t1 = sys::monotonic_ns();
+                let ns = match r {
+                    Ok(Some(ns)) => ns,
+                    Ok(None) => t1 - t0,
+                    Err(e) => {
+                        // A Ctrl-C also reaches the payload: that is not the
+                        // payload failing.
+                        stopped = sys::sigtimedwait(&stop, Some(&ZERO)).ok();
+                        if stopped.is_some() {
+                            break 'rounds;
+                        }
+                        err[slot] = e;
+                        continue;
                     }
-                    err[slot] = e;
-                    continue;
-                }
+                };
                 if round > 0 {
                     samples[slot * n + count[slot] as usize] = ns;
                     count[slot] += 1;
