@@ -20,11 +20,15 @@ pub fn first_process() -> bool {
     sys::getpid() == 1 && sys::reboot(k::LINUX_REBOOT_CMD_CAD_OFF).is_ok()
 }
 
-pub fn run(cfg: &Config, p: &Process) -> u8 {
-    if sys::getpid() != 1 {
-        // Powering off the machine we merely run on is not what anyone
-        // typing --boot at a shell meant.
-        Line::msg().s(b"--boot: not PID 1").eprint();
+/// `machine`: what `first_process` found. Anywhere else — a shell, or
+/// PID 1 of a PID namespace or container — `--boot` refuses: mounting
+/// /proc, /sys and /dev there would cover what the caller sees, and
+/// reboot(2) in a PID namespace only kills its init with SIGINT.
+pub fn run(cfg: &Config, p: &Process, machine: bool) -> u8 {
+    if !machine {
+        Line::msg()
+            .s(b"--boot: not the first process of a machine (PID 1 of the initial PID namespace, with CAP_SYS_BOOT)")
+            .eprint();
         return 125;
     }
     let nosuid = k::MS_NOSUID | k::MS_NODEV | k::MS_NOEXEC;
@@ -53,9 +57,8 @@ pub fn run(cfg: &Config, p: &Process) -> u8 {
     let Err(e) = sys::reboot(cmd) else {
         return code;
     };
-    // Still here: not allowed to (no CAP_SYS_BOOT: a container's PID 1
-    // that was told --boot). Say so and exit with COMMAND's status, which
-    // ends the container; the init of a real machine never gets here.
+    // Still here: the probe said we may, yet the kernel refused. Say so
+    // and exit with COMMAND's status rather than hang.
     Line::msg().s(b"reboot: ").errno(e.into_raw()).eprint();
     code
 }

@@ -78,8 +78,9 @@ pub fn main(p: &Process) -> u8 {
     for (i, w) in words[..n].iter_mut().enumerate() {
         *w = p.arg(i + 1);
     }
-    match cli::parse(&words[..n], boot::first_process()) {
-        Ok(Action::Run(cfg)) if cfg.boot => boot::run(&cfg, p),
+    let machine = boot::first_process();
+    match cli::parse(&words[..n], machine) {
+        Ok(Action::Run(cfg)) if cfg.boot => boot::run(&cfg, p, machine),
         Ok(Action::Run(cfg)) => spawn::run(&cfg, p),
         #[cfg(feature = "bench")]
         Ok(Action::Bench(b)) => bench::run(&b, p),

@@ -4,7 +4,7 @@
 //! every later step's permission checks depend on), then the time
 //! namespace, hostname, mounts, root and directory, and the network last.
 
-use crate::cli::Config;
+use crate::cli::{Config, Propagation};
 use crate::out::Line;
 use crate::spawn::Step;
 use crate::sys::Zstr;
@@ -81,6 +81,15 @@ pub fn setup(cfg: &Config, outside: Outside) -> Result {
         sys::chdir(wd).at(Step::Chdir)?;
     }
     if let Some(dir) = cfg.mount_proc {
+        // Unless / was just made private, DIR may still propagate to the
+        // caller's namespace: a proc mounted there would cover the
+        // caller's /proc with one that dies with our PID namespace. Make
+        // DIR private first, as util-linux's unshare does; on a DIR that
+        // is not a mount point the kernel refuses (EINVAL), and so do we.
+        if cfg.propagation != Propagation::Private {
+            crate::spawn::verbose(cfg, Step::ProcPrivate);
+            sys::mount(None, dir, None, k::MS_REC | k::MS_PRIVATE).at(Step::ProcPrivate)?;
+        }
         crate::spawn::verbose(cfg, Step::MountProc);
         let flags = k::MS_NOSUID | k::MS_NODEV | k::MS_NOEXEC;
         sys::mount(Some(z!("proc")), dir, Some(z!("proc")), flags).at(Step::MountProc)?;

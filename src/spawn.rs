@@ -43,6 +43,7 @@ named! {
         Propagation = "mount --make-r",
         Chroot = "chroot",
         Chdir = "chdir",
+        ProcPrivate = "mount --make-rprivate",
         MountProc = "mount proc on",
         LoopbackUp = "bring up lo",
         CloneCommand = "clone COMMAND",
@@ -64,7 +65,7 @@ impl Step {
             }),
             Step::Chroot => cfg.root.map(|d| d.bytes()),
             Step::Chdir => Some(cfg.wd.unwrap_or(z!("/")).bytes()),
-            Step::MountProc => cfg.mount_proc.map(|d| d.bytes()),
+            Step::MountProc | Step::ProcPrivate => cfg.mount_proc.map(|d| d.bytes()),
             Step::Execve => Some(cfg.name.bytes()),
             _ => None,
         };
@@ -94,6 +95,9 @@ impl Step {
                 "a user namespace cannot mount the host's proc: add --pid"
             }
             (Step::Sethostname, Errno::EPERM) => "needs CAP_SYS_ADMIN: add --user",
+            (Step::ProcPrivate, Errno::EINVAL) => {
+                "--mount-proc with --propagation=shared or unchanged needs DIR to be a mount point"
+            }
             _ => return None,
         })
     }

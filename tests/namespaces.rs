@@ -368,30 +368,42 @@ fn tutorial_bug_regression_shared_root() {
     if !root() || !need("unshare") || !need("ps") {
         return;
     }
-    // Inside a scratch mount namespace whose / is shared, nsinit mounts
-    // a fresh proc for its own PID namespace. The scratch namespace's
-    // /proc must still be its own afterwards.
+    // Inside a scratch mount namespace whose / is shared (systemd's
+    // default), nsinit mounts a fresh proc for its own PID namespace,
+    // under every propagation. The scratch namespace's /proc must still
+    // be its own afterwards.
     let check = "readlink /proc/self >/dev/null && ps -e -o pid= | wc -l";
-    let script = format!("{NSINIT} -p --mount-proc -- true || exit 9; {check}");
-    let r = sh(
-        "unshare",
-        &["-m", "--propagation", "shared", "sh", "-c", &script],
+    for p in ["private", "slave", "shared", "unchanged"] {
+        let script = format!(
+            "mount --make-rshared / && {NSINIT} -p --propagation={p} --mount-proc -- true || exit 9; {check}"
+        );
+        let r = sh("unshare", &["-m", "sh", "-c", &script]);
+        assert_eq!(r.status, 0, "{p}: {}", r.stderr);
+        assert!(
+            r.stdout.trim().parse::<u32>().unwrap() > 3,
+            "{p}: ps saw too few processes: {}",
+            r.stdout
+        );
+    }
+    // A DIR that is not a mount point cannot be made private first: with
+    // / left shared, nsinit refuses rather than mount where the caller
+    // would see it.
+    let script = format!(
+        "mount --make-rshared / && mkdir -p /tmp/nsinit-pp && {NSINIT} -p --propagation=shared --mount-proc=/tmp/nsinit-pp -- true; echo status=$?; grep -c nsinit-pp /proc/self/mountinfo"
     );
-    assert_eq!(r.status, 0, "{}", r.stderr);
-    assert!(
-        r.stdout.trim().parse::<u32>().unwrap() > 3,
-        "ps saw too few processes: {}",
-        r.stdout
+    let r = sh("unshare", &["-m", "sh", "-c", &script]);
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("status=125\n0\n", "nsinit: mount --make-rprivate /tmp/nsinit-pp: EINVAL (Invalid argument); --mount-proc with --propagation=shared or unchanged needs DIR to be a mount point\n")
     );
-    // The control: leave / shared (the tutorial's way), and the new proc
-    // propagates back over the scratch namespace's /proc — this test sees
-    // the bug when it is there.
-    let script =
-        format!("{NSINIT} -p --mount-proc --propagation=unchanged -- true || exit 9; {check}");
-    let r = sh(
-        "unshare",
-        &["-m", "--propagation", "shared", "sh", "-c", &script],
+    let _ = std::fs::remove_dir("/tmp/nsinit-pp");
+    // The control: the tutorial's way — a proc mounted from a new PID and
+    // mount namespace whose / stays shared — propagates back over the
+    // scratch namespace's /proc: this test sees the bug when it is there.
+    let script = format!(
+        "mount --make-rshared / && unshare -m --propagation unchanged -p -f mount -t proc proc /proc || exit 9; {check}"
     );
+    let r = sh("unshare", &["-m", "sh", "-c", &script]);
     assert_ne!(r.status, 0, "the control did not break /proc: {}", r.stdout);
 }
 
