@@ -7,6 +7,11 @@ fn main() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/linker/nsinit.ld");
     println!("cargo:rerun-if-changed=linker/nsinit.ld");
     println!("cargo:rerun-if-changed=build.rs");
+    // NSINIT_SYMBOLS=1 keeps the section headers and symbols, for `nm
+    // --size-sort` of what each function costs (with
+    // CARGO_PROFILE_RELEASE_STRIP=false); never set for a real build.
+    println!("cargo:rerun-if-env-changed=NSINIT_SYMBOLS");
+    let symbols = std::env::var_os("NSINIT_SYMBOLS").is_some();
     for arg in [
         // Our own `_start` (src/arch): no crt1.o, crti.o or crtbegin.o.
         "-nostartfiles",
@@ -32,6 +37,9 @@ fn main() {
         "-Wl,-z,norelro",
         "-Wl,-z,nosectionheader",
     ] {
+        if symbols && arg.contains("nosectionheader") {
+            continue;
+        }
         println!("cargo:rustc-link-arg-bins={arg}");
     }
 }

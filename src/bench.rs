@@ -18,11 +18,13 @@
 //! fork-style clones copy no more page tables at the millionth iteration
 //! than at the first.
 
-use crate::cli::{Action, Config, Usage};
+use crate::cli::{usage, Action, Args, Config, Usage};
+use crate::cstr;
+use crate::ops::Outside;
 use crate::out::Line;
+use crate::rt::{self, Namespaces, Process, Stack, Style};
 use crate::spawn::{self, Ctx};
-use crate::sys::{self, Errno, Process, SigSet, Style, Words, Zstr};
-use crate::z;
+use crate::sys::{self, ArgvBuf, Errno, SigSet, Zstr};
 use linux_raw_sys::general as k;
 
 named! {
@@ -92,15 +94,15 @@ const ENOSPC: i32 = linux_raw_sys::errno::ENOSPC as i32;
 
 /// Without CASE words: the plain-process floor and every kind alone.
 static DEFAULT: [Zstr<'static>; 9] = [
-    z!("none"),
-    z!("pid"),
-    z!("uts"),
-    z!("ipc"),
-    z!("mnt"),
-    z!("net"),
-    z!("user"),
-    z!("cgroup"),
-    z!("time"),
+    cstr!("none"),
+    cstr!("pid"),
+    cstr!("uts"),
+    cstr!("ipc"),
+    cstr!("mnt"),
+    cstr!("net"),
+    cstr!("user"),
+    cstr!("cgroup"),
+    cstr!("time"),
 ];
 
 #[derive(Debug, PartialEq, Eq)]
@@ -108,8 +110,16 @@ pub struct Bench<'a> {
     pub n: u32,
     pub json: bool,
     pub payload: Option<Zstr<'a>>,
-    /// The CASE words, each checked by `parse_case`; empty for `DEFAULT`.
-    pub cases: &'a [Zstr<'a>],
+    /// The CASE words, each checked by `parse_case`: `count` of them from
+    /// argv word `from`; none for `DEFAULT`.
+    pub cases: Cases,
+}
+
+/// Where the CASE words are among the words parsed.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub struct Cases {
+    pub from: usize,
+    pub count: usize,
 }
 
 /// `none`, or kind names joined by `+`: their `CLONE_NEW*` bits,
@@ -126,25 +136,25 @@ pub fn parse_case(name: &[u8]) -> Option<u32> {
     Some(flags)
 }
 
-/// Parses the words after `bench`. Options come first, as for nsinit
-/// itself; the first other word starts the cases.
-pub fn parse<'a>(args: &'a [Zstr<'a>]) -> Result<Action<'a>, Usage<'a>> {
+/// Parses the words after `bench` (from word `i` on). Options come first,
+/// as for nsinit itself; the first other word starts the cases.
+pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, mut i: usize) -> Result<Action<'a>, Usage<'a>> {
     let mut b = Bench {
         n: DEFAULT_N,
         json: false,
         payload: None,
-        cases: &[],
+        cases: Cases { from: 0, count: 0 },
     };
-    let mut i = 0;
-    while let Some(w) = args.get(i) {
-        let w = w.bytes();
+    let end = args.count();
+    while i < end {
+        let w = args.word(i).bytes();
         i += 1;
         let mut value = || {
             i += 1;
-            args.get(i - 1).copied().ok_or(Usage {
-                what: "option requires an argument",
-                word: w,
-            })
+            if i > end {
+                return usage("option requires an argument", w);
+            }
+            Ok(args.word(i - 1))
         };
         match w {
             b"--json" => b.json = true,
@@ -166,20 +176,21 @@ pub fn parse<'a>(args: &'a [Zstr<'a>]) -> Result<Action<'a>, Usage<'a>> {
             }
         }
     }
-    b.cases = &args[i..];
-    if b.cases.len() > MAX_CASES {
+    let i = i.min(end);
+    b.cases = Cases {
+        from: i,
+        count: end - i,
+    };
+    if b.cases.count > MAX_CASES {
         return usage("more than 16 cases", b"");
     }
-    for c in b.cases {
-        if parse_case(c.bytes()).is_none() {
-            return usage("unknown case", c.bytes());
+    for j in i..end {
+        let c = args.word(j).bytes();
+        if parse_case(c).is_none() {
+            return usage("unknown case", c);
         }
     }
     Ok(Action::Bench(b))
-}
-
-fn usage<'a, T>(what: &'static str, word: &'a [u8]) -> Result<T, Usage<'a>> {
-    Err(Usage { what, word })
 }
 
 /// min, median, p90, p99 and mean of a set of samples, in nanoseconds.
@@ -250,28 +261,58 @@ fn exit_at_once(flags: &u32) -> ! {
     sys::exit(code)
 }
 
-/// One create: clone into `flags`' namespaces, the child exits, wait4.
-/// Fails with the errno of clone, or of the child's unshare.
-fn create(flags: u32, style: Style) -> Result<(), i32> {
-    let f = flags & !k::CLONE_NEWTIME | k::SIGCHLD;
-    match sys::clone(style, f, exit_at_once, &flags).and_then(|pid| sys::wait4(pid, 0)) {
-        Ok((_, 0)) => Ok(()),
-        Ok((_, status)) => Err(crate::init::exit_status(status) as i32),
-        Err(e) => Err(e.into_raw()),
+/// What went wrong in one measurement: an errno, or how a child ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Error {
+    Errno(i32),
+    /// The spawn payload exited with this status (not 0).
+    Payload(u8),
+    /// A create child was killed by this signal.
+    Killed(u8),
+}
+
+impl Error {
+    fn show(self, l: &mut Line) {
+        match self {
+            Error::Errno(e) => {
+                l.push_errno(e);
+            }
+            Error::Payload(st) => {
+                l.push_str(b"payload exited with status ")
+                    .push_u64(st as u64);
+            }
+            Error::Killed(sig) => {
+                l.push_str(b"child killed by signal ").push_u64(sig as u64);
+            }
+        }
     }
 }
 
-/// A wait status from the spawn payload that is not a clean exit: kept
-/// apart from errnos by this offset.
-const PAYLOAD_STATUS: i32 = 0x10000;
+impl From<Errno> for Error {
+    fn from(e: Errno) -> Error {
+        Error::Errno(e.into_raw())
+    }
+}
+
+/// One create: clone into `flags`' namespaces on `stack`, the child exits,
+/// wait4. Fails with the errno of clone, or of the child's unshare (its
+/// exit code), or with the signal that killed it.
+fn create(flags: u32, style: Style, stack: Stack) -> Result<(), Error> {
+    let (_, status) = rt::clone(style, Namespaces::new(flags), stack, exit_at_once, &flags)
+        .and_then(|pid| sys::wait4(pid, 0))?;
+    match (status & 0x7f, (status >> 8) & 0xff) {
+        (0, 0) => Ok(()),
+        (0, code) => Err(Error::Errno(code)),
+        (sig, _) => Err(Error::Killed(sig as u8)),
+    }
+}
 
 /// One spawn of the payload as `nsinit --exec` would, then wait4.
-fn spawn_once(ctx: &mut Ctx) -> Result<(), i32> {
-    let pid = spawn::launch(ctx).map_err(|(_, e)| e.into_raw())?;
-    match sys::wait4(pid, 0) {
-        Ok((_, 0)) => Ok(()),
-        Ok((_, status)) => Err(PAYLOAD_STATUS + crate::init::exit_status(status) as i32),
-        Err(e) => Err(e.into_raw()),
+fn spawn_once(ctx: &mut Ctx) -> Result<(), Error> {
+    let pid = spawn::launch(ctx).map_err(|f| Error::Errno(f.errno.into_raw()))?;
+    match sys::wait4(pid, 0)? {
+        (_, 0) => Ok(()),
+        (_, status) => Err(Error::Payload(crate::init::exit_status(status))),
     }
 }
 
@@ -287,7 +328,7 @@ struct Worker {
 
 struct WorkerCtx<'a> {
     cfg: Config<'a>,
-    outside: crate::ns::Outside,
+    outside: Outside,
     /// The worker's ends, and the two it must close.
     req: i32,
     resp: i32,
@@ -297,41 +338,53 @@ struct WorkerCtx<'a> {
 impl Worker {
     fn start() -> Result<Worker, Errno> {
         let (req_rd, req_wr) = sys::pipe()?;
-        let (resp_rd, resp_wr) = sys::pipe()?;
+        let (resp_rd, resp_wr) = match sys::pipe() {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = sys::close(req_rd);
+                let _ = sys::close(req_wr);
+                return Err(e);
+            }
+        };
         let mut cfg = Config::new();
-        cfg.clone_flags = k::CLONE_NEWUSER;
+        cfg.ns = Namespaces::new(k::CLONE_NEWUSER);
         cfg.map_user = Some(0);
         cfg.map_group = Some(0);
         let ctx = WorkerCtx {
+            outside: Outside::of(&cfg),
             cfg,
-            outside: crate::ns::Outside {
-                uid: sys::geteuid(),
-                gid: sys::getegid(),
-            },
             req: req_rd,
             resp: resp_wr,
             ours: [req_wr, resp_rd],
         };
-        let pid = sys::clone(Style::Fork, k::CLONE_NEWUSER | k::SIGCHLD, worker, &ctx);
+        let pid = rt::clone(Style::Fork, ctx.cfg.ns, Stack::First, worker, &ctx);
         let _ = sys::close(req_rd);
         let _ = sys::close(resp_wr);
-        Ok(Worker {
-            req: req_wr,
-            resp: resp_rd,
-            pid: pid?,
-        })
+        match pid {
+            Ok(pid) => Ok(Worker {
+                req: req_wr,
+                resp: resp_rd,
+                pid,
+            }),
+            Err(e) => {
+                let _ = sys::close(req_wr);
+                let _ = sys::close(resp_rd);
+                Err(e)
+            }
+        }
     }
 
-    fn teardown(&self, flags: u32) -> Result<u64, i32> {
+    fn teardown(&self, flags: u32) -> Result<u64, Error> {
         let mut r = [0u8; 8];
-        match sys::write(self.req, &flags.to_le_bytes()).and_then(|_| sys::read(self.resp, &mut r))
-        {
-            Ok(8) => match i64::from_le_bytes(r) {
+        // All signals are blocked: a worker that died gives EPIPE here,
+        // not a SIGPIPE that ends the run.
+        sys::write(self.req, &flags.to_le_bytes())?;
+        match sys::read(self.resp, &mut r)? {
+            8 => match i64::from_le_bytes(r) {
                 ns @ 0.. => Ok(ns as u64),
-                e => Err(-e as i32),
+                e => Err(Error::Errno(-e as i32)),
             },
-            Ok(_) => Err(Errno::EPIPE.into_raw()),
-            Err(e) => Err(e.into_raw()),
+            _ => Err(Error::Errno(Errno::EPIPE.into_raw())),
         }
     }
 
@@ -347,13 +400,14 @@ fn worker(ctx: &WorkerCtx) -> ! {
         let _ = sys::close(fd);
     }
     let _ = sys::set_pdeathsig(k::SIGKILL);
-    let ready = limit_to_one(ctx).map_err(Errno::into_raw);
+    let ready = limit_to_one(ctx).map_err(Error::from);
     let mut flags = [0u8; 4];
     // End of file: the run is over.
     while let Ok(4) = sys::read(ctx.req, &mut flags) {
         let r = match ready.and_then(|_| teardown(u32::from_le_bytes(flags))) {
             Ok(ns) => ns as i64,
-            Err(e) => -(e as i64),
+            Err(Error::Errno(e)) => -(e as i64),
+            Err(_) => -(Errno::ECHILD.into_raw() as i64),
         };
         let _ = sys::write(ctx.resp, &r.to_le_bytes());
     }
@@ -363,12 +417,12 @@ fn worker(ctx: &WorkerCtx) -> ! {
 /// Root of our own user namespace, where every `max_<kind>_namespaces`
 /// is then 1.
 fn limit_to_one(ctx: &WorkerCtx) -> Result<(), Errno> {
-    crate::ns::setup(&ctx.cfg, ctx.outside).map_err(|(_, e)| e)?;
+    crate::ops::run(&ctx.cfg, ctx.outside).map_err(|f| f.errno)?;
     for kind in Kind::ALL {
-        let mut path = Line::default();
-        path.s(b"/proc/sys/user/max_")
-            .s(kind.name())
-            .s(b"_namespaces\0");
+        let mut path = Line::new();
+        path.push_str(b"/proc/sys/user/max_")
+            .push_str(kind.name())
+            .push_str(b"_namespaces\0");
         let path = Zstr::new(path.as_bytes()).ok_or(Errno::ENAMETOOLONG)?;
         let fd = sys::open(path, k::O_WRONLY)?;
         let r = sys::write(fd, b"1");
@@ -379,13 +433,14 @@ fn limit_to_one(ctx: &WorkerCtx) -> Result<(), Errno> {
 }
 
 /// Clones into `flags` until it no longer fails with ENOSPC; returns when
-/// the attempt that succeeded began.
-fn until_gone(flags: u32) -> Result<u64, i32> {
+/// the attempt that succeeded began. (The worker runs on the first stack:
+/// its clones go on the second.)
+fn until_gone(flags: u32) -> Result<u64, Error> {
     let start = sys::monotonic_ns();
     loop {
         let t = sys::monotonic_ns();
-        match create(flags, Style::Vfork) {
-            Err(ENOSPC) if t - start < TEARDOWN_MAX_NS => {}
+        match create(flags, Style::Vfork, Stack::Second) {
+            Err(Error::Errno(ENOSPC)) if t - start < TEARDOWN_MAX_NS => {}
             r => return r.map(|_| t),
         }
     }
@@ -394,48 +449,61 @@ fn until_gone(flags: u32) -> Result<u64, i32> {
 /// One teardown, in the worker: what the last one left behind goes first
 /// (untimed); then a namespace is made and its process reaped, and the
 /// clock runs until the next one can be made.
-fn teardown(flags: u32) -> Result<u64, i32> {
+fn teardown(flags: u32) -> Result<u64, Error> {
     until_gone(flags)?;
     let reaped = sys::monotonic_ns();
     Ok(until_gone(flags)? - reaped)
 }
 
-/// The run: rounds of every case and measure, then the table.
-pub fn run(b: &Bench, p: &Process) -> u8 {
-    let cases = if b.cases.is_empty() {
-        &DEFAULT[..]
+/// The case words of a run: the user's, or `DEFAULT`.
+fn case(b: &Bench, p: &Process, i: usize) -> Zstr<'static> {
+    if b.cases.count == 0 {
+        DEFAULT[i]
     } else {
-        b.cases
+        p.word(b.cases.from + i)
+    }
+}
+
+/// The run: rounds of every case and measure, then the table.
+pub fn run(b: &Bench, p: &Process, mask: SigSet) -> u8 {
+    let ncases = if b.cases.count == 0 {
+        DEFAULT.len()
+    } else {
+        b.cases.count
     };
     let n = b.n as usize;
-    // Ends the run between two iterations: blocked here, looked for when
-    // a round ends or an iteration fails.
-    let stop: SigSet = 1 << (k::SIGINT - 1) | 1 << (k::SIGTERM - 1) | 1 << (k::SIGHUP - 1);
+    // Ends the run between two iterations: blocked, looked for when a
+    // round ends or an iteration fails. Every other signal does to us what
+    // it would have done before nsinit blocked them all in main.
+    let stop = sys::sigbit(k::SIGINT) | sys::sigbit(k::SIGTERM) | sys::sigbit(k::SIGHUP);
     let _ = sys::sigdefault(k::SIGCHLD);
-    let mask = sys::sigprocmask(k::SIG_BLOCK, &stop).unwrap_or(0);
+    let _ = sys::sigprocmask(k::SIG_SETMASK, &(mask | stop | sys::sigbit(k::SIGPIPE)));
     // The default payload: ourselves, `bench --exit`.
-    let mut exe = [0u8; 4096];
-    let (samples, path) = match sys::anon_dontfork(cases.len() * 4 * n).and_then(|s| {
+    let mut exe = [0u8; 1024];
+    let (samples, path) = match sys::anon_dontfork(ncases * 4 * n).and_then(|s| {
         Ok((
             s,
             match b.payload {
                 Some(path) => path,
-                None => sys::readlink(z!("/proc/self/exe"), &mut exe)?,
+                None => sys::readlink(cstr!("/proc/self/exe"), &mut exe)?,
             },
         ))
     }) {
         Ok(r) => r,
         Err(e) => {
-            Line::msg().s(b"bench: ").errno(e.into_raw()).eprint();
+            Line::msg()
+                .push_str(b"bench: ")
+                .push_errno(e.into_raw())
+                .eprint();
             return 125;
         }
     };
     let words = match b.payload {
-        Some(_) => Words::new(&[path]),
-        None => Words::new(&[path, z!("bench"), z!("--exit")]),
+        Some(_) => ArgvBuf::new(&[path]),
+        None => ArgvBuf::new(&[path, cstr!("bench"), cstr!("--exit")]),
     };
     // Only teardowns need it; `none` has nothing to tear down.
-    let worker = if cases.iter().any(|c| parse_case(c.bytes()) != Some(0)) {
+    let worker = if (0..ncases).any(|c| parse_case(case(b, p, c).bytes()) != Some(0)) {
         Worker::start()
     } else {
         Err(Errno::ECHILD)
@@ -444,22 +512,26 @@ pub fn run(b: &Bench, p: &Process) -> u8 {
         let _ = sys::write(1, HEADER);
     }
     let mut count = [0u32; MAX_CASES * 4];
-    let mut err = [0i32; MAX_CASES * 4];
+    let mut err = [None; MAX_CASES * 4];
     let mut stopped = None;
     // Round 0 warms up, unrecorded: the clone stack's guard page is set,
     // the payload is in the page cache, the code is in the caches.
     'rounds: for round in 0..=b.n {
-        for (c, case) in cases.iter().enumerate() {
-            let flags = parse_case(case.bytes()).unwrap_or(0);
+        for c in 0..ncases {
+            let flags = parse_case(case(b, p, c).bytes()).unwrap_or(0);
             let mut cfg = Config::new();
-            cfg.clone_flags = flags & !k::CLONE_NEWTIME;
+            cfg.ns = Namespaces::new(flags);
             cfg.time = flags & k::CLONE_NEWTIME != 0;
             cfg.exec = true;
             cfg.name = path;
             for m in Measure::ALL {
                 let slot = c * 4 + *m as usize;
-                if err[slot] != 0
-                    || (*m == Measure::Teardown && (flags == 0 || round % TEARDOWN_EVERY != 1))
+                // A teardown follows a create of the same case: none
+                // where creating failed.
+                let created = err[c * 4 + Measure::Vfork as usize].is_none();
+                if err[slot].is_some()
+                    || (*m == Measure::Teardown
+                        && (flags == 0 || round % TEARDOWN_EVERY != 1 || !created))
                 {
                     continue;
                 }
@@ -467,12 +539,12 @@ pub fn run(b: &Bench, p: &Process) -> u8 {
                 // Some(ns): a teardown, which the worker timed itself.
                 let t0 = sys::monotonic_ns();
                 let r = match m {
-                    Measure::Fork => create(flags, Style::Fork).map(|()| None),
-                    Measure::Vfork => create(flags, Style::Vfork).map(|()| None),
+                    Measure::Fork => create(flags, Style::Fork, Stack::First).map(|()| None),
+                    Measure::Vfork => create(flags, Style::Vfork, Stack::First).map(|()| None),
                     Measure::Spawn => spawn_once(&mut ctx).map(|()| None),
                     Measure::Teardown => match &worker {
                         Ok(w) => w.teardown(flags).map(Some),
-                        Err(e) => Err(e.into_raw()),
+                        Err(e) => Err(Error::from(*e)),
                     },
                 };
                 let t1 = sys::monotonic_ns();
@@ -486,7 +558,7 @@ pub fn run(b: &Bench, p: &Process) -> u8 {
                         if stopped.is_some() {
                             break 'rounds;
                         }
-                        err[slot] = e;
+                        err[slot] = Some(e);
                         continue;
                     }
                 };
@@ -504,14 +576,14 @@ pub fn run(b: &Bench, p: &Process) -> u8 {
     if let Ok(w) = &worker {
         w.stop();
     }
-    for (c, case) in cases.iter().enumerate() {
+    for c in 0..ncases {
         for m in Measure::ALL {
             let slot = c * 4 + *m as usize;
             let got = count[slot] as usize;
-            if got != 0 || err[slot] != 0 {
+            if got != 0 || err[slot].is_some() {
                 row(
                     b.json,
-                    case.bytes(),
+                    case(b, p, c).bytes(),
                     *m,
                     &mut samples[slot * n..slot * n + got],
                     err[slot],
@@ -519,7 +591,7 @@ pub fn run(b: &Bench, p: &Process) -> u8 {
             }
         }
     }
-    stopped.map_or(0, |sig| 128 + sig as u8)
+    stopped.map_or(0, |i| 128 + i.signo as u8)
 }
 
 const ZERO: k::timespec = k::timespec {
@@ -541,29 +613,25 @@ pub const HEADER: &[u8] =
     b"case          measure           n       min    median       p90       p99      mean  (us)\n";
 
 /// One line of output: a row of the table, or a JSON object.
-fn row(json: bool, case: &[u8], m: Measure, samples: &mut [u64], err: i32) {
-    let mut l = Line::default();
+fn row(json: bool, case: &[u8], m: Measure, samples: &mut [u64], err: Option<Error>) {
+    let mut l = Line::to(1);
     if json {
-        l.s(b"{\"case\":\"")
-            .s(case)
-            .s(b"\",\"measure\":\"")
-            .s(m.name())
-            .s(b"\"");
+        l.push_str(b"{\"case\":\"")
+            .push_str(case)
+            .push_str(b"\",\"measure\":\"")
+            .push_str(m.name())
+            .push_str(b"\"");
     } else {
-        l.s(case).pad(CASE_W).s(m.name());
+        l.push_str(case).pad(CASE_W).push_str(m.name());
     }
-    if err != 0 {
-        let mut t = Line::default();
-        if err >= PAYLOAD_STATUS {
-            t.s(b"payload exited with status ")
-                .u((err - PAYLOAD_STATUS) as u64);
-        } else {
-            t.errno(err);
-        }
+    if let Some(e) = err {
         if json {
-            l.s(b",\"error\":\"").s(t.as_bytes()).s(b"\"}");
+            l.push_str(b",\"error\":\"");
+            e.show(&mut l);
+            l.push_str(b"\"}");
         } else {
-            l.pad(N_END - 1).s(t.as_bytes());
+            l.pad(N_END - 1);
+            e.show(&mut l);
         }
     } else {
         let s = stats(samples);
@@ -572,31 +640,34 @@ fn row(json: bool, case: &[u8], m: Measure, samples: &mut [u64], err: i32) {
             .into_iter()
             .enumerate()
         {
-            let mut t = Line::default();
-            if i == 0 {
-                t.u(v);
+            // Nanoseconds to tenths of a microsecond, rounded.
+            let (v, tenths) = if i == 0 {
+                (v, false)
             } else {
-                let v = (v + 50) / 100;
-                t.u(v / 10).s(b".").u(v % 10);
-            }
+                ((v + 50) / 100, true)
+            };
             if json {
-                l.s(b",\"");
+                l.push_str(b",\"");
                 match i {
-                    0 => l.s(b"n"),
-                    _ => l.s(FIELDS[i - 1].as_bytes()).s(b"_us"),
+                    0 => l.push_str(b"n"),
+                    _ => l.push_str(FIELDS[i - 1].as_bytes()).push_str(b"_us"),
                 };
-                l.s(b"\":").s(t.as_bytes());
+                l.push_str(b"\":");
             } else {
-                l.right(end, t.as_bytes());
+                l.align_right(end, Line::width_u64(v, tenths));
                 end += NUM_W;
+            }
+            if tenths {
+                l.push_tenths(v);
+            } else {
+                l.push_u64(v);
             }
         }
         if json {
-            l.s(b"}");
+            l.push_str(b"}");
         }
     }
-    l.s(b"\n");
-    let _ = sys::write(1, l.as_bytes());
+    l.end();
 }
 
 #[cfg(test)]
@@ -617,14 +688,14 @@ mod tests {
     }
 
     fn bench(s: &[&str]) -> Bench<'static> {
-        match parse(zs(s)) {
+        match parse(zs(s), 0) {
             Ok(Action::Bench(b)) => b,
             r => panic!("{s:?}: {r:?}"),
         }
     }
 
     fn err(s: &[&str]) -> (&'static str, String) {
-        match parse(zs(s)) {
+        match parse(zs(s), 0) {
             Err(u) => (u.what, String::from_utf8(u.word.to_vec()).unwrap()),
             r => panic!("{s:?}: {r:?}"),
         }
@@ -675,25 +746,29 @@ mod tests {
     fn options() {
         let b = bench(&[]);
         assert_eq!(
-            (b.n, b.json, b.payload, b.cases.len()),
+            (b.n, b.json, b.payload, b.cases.count),
             (DEFAULT_N, false, None, 0)
         );
         let b = bench(&["-n", "50", "--json", "pid", "uts", "ipc", "none"]);
         assert_eq!((b.n, b.json), (50, true));
-        let names: Vec<&[u8]> = b.cases.iter().map(|c| c.bytes()).collect();
+        let w = zs(&["-n", "50", "--json", "pid", "uts", "ipc", "none"]);
+        let names: Vec<&[u8]> = w[b.cases.from..][..b.cases.count]
+            .iter()
+            .map(|c| c.bytes())
+            .collect();
         assert_eq!(names, [&b"pid"[..], b"uts", b"ipc", b"none"]);
         let b = bench(&["--payload", "/bin/true", "--", "net+user"]);
         assert_eq!(b.payload.unwrap().bytes(), b"/bin/true");
-        assert_eq!(b.cases.len(), 1);
-        assert_eq!(parse(zs(&["--exit"])), Ok(Action::Exit));
+        assert_eq!((b.cases.from, b.cases.count), (3, 1));
+        assert_eq!(parse(zs(&["--exit"]), 0), Ok(Action::Exit));
         assert_eq!(
-            parse(zs(&["pid", "--help"])).map(|_| ()),
+            parse(zs(&["pid", "--help"]), 0).map(|_| ()),
             Err(Usage {
                 what: "unknown case",
                 word: b"--help"
             })
         );
-        assert_eq!(parse(zs(&["--help", "pid"])), Ok(Action::Help));
+        assert_eq!(parse(zs(&["--help", "pid"]), 0), Ok(Action::Help));
         assert_eq!(bench(&["-n", "1000000"]).n, 1_000_000);
     }
 
@@ -713,7 +788,7 @@ mod tests {
         assert_eq!(err(&["--jsn"]), ("unrecognized option", "--jsn".into()));
         let many = ["pid"; 17];
         assert_eq!(err(&many).0, "more than 16 cases");
-        assert!(matches!(parse(zs(&["pid"; 16])), Ok(Action::Bench(_))));
+        assert!(matches!(parse(zs(&["pid"; 16]), 0), Ok(Action::Bench(_))));
     }
 
     fn st(v: &[u64]) -> Stats {

@@ -6,9 +6,10 @@
 //! ("Attempted to kill init!").
 
 use crate::cli::Config;
+use crate::cstr;
 use crate::out::Line;
-use crate::sys::{self, Process, Zstr};
-use crate::z;
+use crate::rt::Process;
+use crate::sys::{self, SigSet, Zstr};
 use linux_raw_sys::general as k;
 
 /// Whether we are the first process of a machine: PID 1 of the initial
@@ -24,29 +25,29 @@ pub fn first_process() -> bool {
 /// PID 1 of a PID namespace or container — `--boot` refuses: mounting
 /// /proc, /sys and /dev there would cover what the caller sees, and
 /// reboot(2) in a PID namespace only kills its init with SIGINT.
-pub fn run(cfg: &Config, p: &Process, machine: bool) -> u8 {
+pub fn run(cfg: &Config, p: &Process, machine: bool, mask: SigSet) -> u8 {
     if !machine {
         Line::msg()
-            .s(b"--boot: not the first process of a machine (PID 1 of the initial PID namespace, with CAP_SYS_BOOT)")
+            .push_str(b"--boot: not the first process of a machine (PID 1 of the initial PID namespace, with CAP_SYS_BOOT)")
             .eprint();
         return 125;
     }
     let nosuid = k::MS_NOSUID | k::MS_NODEV | k::MS_NOEXEC;
-    mount(z!("proc"), z!("/proc"), nosuid);
-    mount(z!("sysfs"), z!("/sys"), nosuid);
-    mount(z!("devtmpfs"), z!("/dev"), k::MS_NOSUID);
+    mount(cstr!("proc"), cstr!("/proc"), nosuid);
+    mount(cstr!("sysfs"), cstr!("/sys"), nosuid);
+    mount(cstr!("devtmpfs"), cstr!("/dev"), k::MS_NOSUID);
     console();
-    let code = crate::spawn::run(cfg, p);
+    let code = crate::spawn::run(cfg, p, mask);
     let end: &[u8] = if cfg.reboot {
         b"; rebooting"
     } else {
         b"; powering off"
     };
     Line::msg()
-        .s(cfg.name.bytes())
-        .s(b" exited with status ")
-        .u(code as u64)
-        .s(end)
+        .push_str(cfg.name.bytes())
+        .push_str(b" exited with status ")
+        .push_u64(code as u64)
+        .push_str(end)
         .eprint();
     sys::sync();
     let cmd = if cfg.reboot {
@@ -59,7 +60,10 @@ pub fn run(cfg: &Config, p: &Process, machine: bool) -> u8 {
     };
     // Still here: the probe said we may, yet the kernel refused. Say so
     // and exit with COMMAND's status rather than hang.
-    Line::msg().s(b"reboot: ").errno(e.into_raw()).eprint();
+    Line::msg()
+        .push_str(b"reboot: ")
+        .push_errno(e.into_raw())
+        .eprint();
     code
 }
 
@@ -72,13 +76,14 @@ fn mount(fstype: Zstr, dir: Zstr, flags: u32) {
     match sys::mount(Some(fstype), dir, Some(fstype), flags) {
         Ok(_) | Err(sys::Errno::EBUSY) => {}
         Err(e) => {
-            let mut l = Line::msg();
-            l.s(b"mount ")
-                .s(fstype.bytes())
-                .s(b" on ")
-                .s(dir.bytes())
-                .s(b": ");
-            l.errno(e.into_raw()).eprint();
+            Line::msg()
+                .push_str(b"mount ")
+                .push_str(fstype.bytes())
+                .push_str(b" on ")
+                .push_str(dir.bytes())
+                .push_str(b": ")
+                .push_errno(e.into_raw())
+                .eprint();
         }
     }
 }
@@ -89,12 +94,12 @@ fn console() {
     if (0..3).all(sys::is_open) {
         return;
     }
-    let Ok(fd) = sys::open_inherited(z!("/dev/console"), k::O_RDWR | k::O_NOCTTY) else {
+    let Ok(fd) = sys::open_inherited(cstr!("/dev/console"), k::O_RDWR | k::O_NOCTTY) else {
         return;
     };
     for i in 0..3 {
         if !sys::is_open(i) {
-            let _ = sys::dup2(fd, i);
+            let _ = sys::dup3(fd, i);
         }
     }
     if fd > 2 {

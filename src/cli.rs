@@ -8,9 +8,36 @@
 //! except `--mount-proc`, whose argument is optional and so only `=DIR`.
 //! Options end at `--` or at the first word that is not an option.
 
+use crate::cstr;
+use crate::rt::{Namespaces, Process};
 use crate::sys::Zstr;
-use crate::z;
 use linux_raw_sys::general as k;
+
+/// The words to parse, argv without argv[0]: the process's own, read in
+/// place however many there are, or a slice (tests).
+pub trait Args<'a> {
+    fn count(&self) -> usize;
+    /// Word `i`, for `i < count()`.
+    fn word(&self, i: usize) -> Zstr<'a>;
+}
+
+impl<'a> Args<'a> for [Zstr<'a>] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn word(&self, i: usize) -> Zstr<'a> {
+        self[i]
+    }
+}
+
+impl Args<'static> for Process {
+    fn count(&self) -> usize {
+        self.argc().saturating_sub(1)
+    }
+    fn word(&self, i: usize) -> Zstr<'static> {
+        self.arg(i + 1)
+    }
+}
 
 /// Mount propagation applied to `/` in a new mount namespace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,22 +49,36 @@ pub enum Propagation {
 }
 
 impl Propagation {
-    /// The `MS_*` flag for `mount(2)`, or `None` to leave `/` alone.
-    pub fn flag(self) -> Option<u32> {
+    /// The `MS_*` flag for `mount(2)` and how mount(8) names it, or `None`
+    /// to leave `/` alone.
+    pub fn flag(self) -> Option<(u32, &'static [u8])> {
         match self {
-            Propagation::Private => Some(k::MS_PRIVATE),
-            Propagation::Slave => Some(k::MS_SLAVE),
-            Propagation::Shared => Some(k::MS_SHARED),
+            Propagation::Private => Some((k::MS_PRIVATE, b"private /")),
+            Propagation::Slave => Some((k::MS_SLAVE, b"slave /")),
+            Propagation::Shared => Some((k::MS_SHARED, b"shared /")),
             Propagation::Unchanged => None,
         }
     }
+}
+
+/// What a supervisor does beyond waiting and forwarding: the part of the
+/// configuration `init` needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Policy {
+    /// Signals go to COMMAND's process group, not only to COMMAND.
+    pub pgroup: bool,
+    /// Exit codes to report as 0 (`-e`, repeatable, as tini's): a bit per
+    /// code.
+    pub remap: [u64; 4],
+    /// After COMMAND exits: SIGTERM what is left, wait this long, SIGKILL.
+    pub grace: Option<u32>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Config<'a> {
     /// `CLONE_NEW*` for clone(2); the time namespace is apart (`time`)
     /// because legacy clone() cannot create one.
-    pub clone_flags: u32,
+    pub ns: Namespaces,
     pub time: bool,
     pub monotonic: Option<i64>,
     pub boottime: Option<i64>,
@@ -51,13 +92,7 @@ pub struct Config<'a> {
     /// COMMAND itself is PID 1 of the new PID namespace: no init of ours.
     pub exec: bool,
     pub subreaper: bool,
-    /// Signals go to COMMAND's process group, not only to COMMAND.
-    pub pgroup: bool,
-    /// Exit codes to report as 0 (`-e`, repeatable, as tini's): a bit per
-    /// code.
-    pub remap: [u64; 4],
-    /// After COMMAND exits: SIGTERM what is left, wait this long, SIGKILL.
-    pub grace: Option<u32>,
+    pub policy: Policy,
     pub no_kill_child: bool,
     pub verbose: bool,
     /// The machine's init: mount /proc, /sys, /dev, and power off (or
@@ -78,11 +113,11 @@ impl Default for Config<'_> {
 
 impl<'a> Config<'a> {
     /// No namespaces, no options: what a bare `nsinit COMMAND` gets.
-    /// (Out of line: three callers would each inline the whole struct.)
+    /// (Out of line: several callers would each inline the whole struct.)
     #[inline(never)]
     pub fn new() -> Config<'a> {
         Config {
-            clone_flags: 0,
+            ns: Namespaces::default(),
             time: false,
             monotonic: None,
             boottime: None,
@@ -95,20 +130,18 @@ impl<'a> Config<'a> {
             root: None,
             exec: false,
             subreaper: false,
-            pgroup: false,
-            remap: [0; 4],
-            grace: None,
+            policy: Policy::default(),
             no_kill_child: false,
             verbose: false,
             boot: false,
             reboot: false,
             command: 0,
-            name: z!(""),
+            name: cstr!(""),
         }
     }
 
     pub fn has(&self, flag: u32) -> bool {
-        self.clone_flags & flag != 0
+        self.ns.has(flag)
     }
 }
 
@@ -120,6 +153,9 @@ pub enum Action<'a> {
     /// `bench --exit`: nothing, at once.
     #[cfg(feature = "bench")]
     Exit,
+    /// `bench` in a build without the benchmark.
+    #[cfg(not(feature = "bench"))]
+    NoBench,
     Help,
     Version,
 }
@@ -131,43 +167,163 @@ pub struct Usage<'a> {
     pub word: &'a [u8],
 }
 
+pub fn usage<'a, T>(what: &'static str, word: &'a [u8]) -> Result<T, Usage<'a>> {
+    Err(Usage { what, word })
+}
+
 /// `HOST_NAME_MAX`: sethostname(2) refuses more.
 pub const HOSTNAME_MAX: usize = 64;
 
-named! {
-    /// The options, each named by its short letter (`-` for none) followed
-    /// by its long name.
-    pub enum Opt {
-        Pid = "ppid",
-        Uts = "uuts",
-        Ipc = "iipc",
-        Mount = "mmount",
-        Net = "nnet",
-        User = "Uuser",
-        Cgroup = "Ccgroup",
-        Time = "Ttime",
-        MapRoot = "rmap-root-user",
-        MapUser = "-map-user",
-        MapGroup = "-map-group",
-        Hostname = "-hostname",
-        MountProc = "-mount-proc",
-        Propagation = "-propagation",
-        Wd = "wwd",
-        Root = "Rroot",
-        Monotonic = "-monotonic",
-        Boottime = "-boottime",
-        Exec = "-exec",
-        Subreaper = "ssubreaper",
-        Pgroup = "gpgroup",
-        RemapExit = "eremap-exit",
-        Grace = "-grace",
-        NoKillChild = "-no-kill-child",
-        Verbose = "vverbose",
-        Boot = "-boot",
-        Reboot = "-reboot",
-        Help = "hhelp",
-        Version = "Vversion",
+/// Whether an option takes an argument.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Arg {
+    No,
+    Required,
+    /// Only as `--long=VALUE`: a next word is never taken.
+    Optional,
+}
+
+/// Each option once: its variant, short letter (`-` for none), long name,
+/// argument, and what it does to `cfg` given its value `v`. The body may
+/// `return` a usage error or an action that ends parsing.
+macro_rules! options {
+    ($($var:ident $short:literal $long:literal $arg:ident => |$cfg:ident, $v:ident| $body:expr;)*) => {
+        named! {
+            /// The options, each named by its short letter (`-` for none)
+            /// followed by its long name.
+            pub enum Opt { $($var = concat!($short, $long),)* }
+        }
+
+        impl Opt {
+            fn arg(self) -> Arg {
+                match self { $(Opt::$var => Arg::$arg,)* }
+            }
+        }
+
+        fn apply<'a>(
+            cfg: &mut Config<'a>,
+            opt: Opt,
+            value: Option<Zstr<'a>>,
+        ) -> Result<Option<Action<'a>>, Usage<'a>> {
+            match opt {
+                $(Opt::$var => {
+                    let $cfg = &mut *cfg;
+                    let $v = value;
+                    $body;
+                })*
+            }
+            Ok(None)
+        }
+    };
+}
+
+options! {
+    Pid "p" "pid" No => |c, _v| c.ns.add(k::CLONE_NEWPID);
+    Uts "u" "uts" No => |c, _v| c.ns.add(k::CLONE_NEWUTS);
+    Ipc "i" "ipc" No => |c, _v| c.ns.add(k::CLONE_NEWIPC);
+    Mount "m" "mount" No => |c, _v| c.ns.add(k::CLONE_NEWNS);
+    Net "n" "net" No => |c, _v| c.ns.add(k::CLONE_NEWNET);
+    User "U" "user" No => |c, _v| c.ns.add(k::CLONE_NEWUSER);
+    Cgroup "C" "cgroup" No => |c, _v| c.ns.add(k::CLONE_NEWCGROUP);
+    Time "T" "time" No => |c, _v| c.time = true;
+    MapRoot "r" "map-root-user" No => |c, _v| {
+        c.map_user = Some(0);
+        c.map_group = Some(0);
+        c.ns.add(k::CLONE_NEWUSER);
+    };
+    MapUser "-" "map-user" Required => |c, v| {
+        c.map_user = Some(id(v)?);
+        c.ns.add(k::CLONE_NEWUSER);
+    };
+    MapGroup "-" "map-group" Required => |c, v| {
+        c.map_group = Some(id(v)?);
+        c.ns.add(k::CLONE_NEWUSER);
+    };
+    Hostname "-" "hostname" Required => |c, v| {
+        let name = bytes(v);
+        if name.is_empty() {
+            return usage("empty hostname", name);
+        }
+        if name.len() > HOSTNAME_MAX {
+            return usage("hostname over 64 bytes", name);
+        }
+        c.hostname = Some(name);
+        c.ns.add(k::CLONE_NEWUTS);
+    };
+    MountProc "-" "mount-proc" Optional => |c, v| {
+        c.mount_proc = Some(match v {
+            None => cstr!("/proc"),
+            v => dir(v)?,
+        });
+        c.ns.add(k::CLONE_NEWNS);
+    };
+    Propagation "-" "propagation" Required => |c, v| {
+        c.propagation = match bytes(v) {
+            b"private" => Propagation::Private,
+            b"slave" => Propagation::Slave,
+            b"shared" => Propagation::Shared,
+            b"unchanged" => Propagation::Unchanged,
+            w => return usage("propagation: private, slave, shared or unchanged", w),
+        }
+    };
+    Wd "w" "wd" Required => |c, v| c.wd = Some(dir(v)?);
+    Root "R" "root" Required => |c, v| c.root = Some(dir(v)?);
+    Monotonic "-" "monotonic" Required => |c, v| {
+        c.monotonic = Some(seconds(v)?);
+        c.time = true;
+    };
+    Boottime "-" "boottime" Required => |c, v| {
+        c.boottime = Some(seconds(v)?);
+        c.time = true;
+    };
+    Exec "-" "exec" No => |c, _v| c.exec = true;
+    Subreaper "s" "subreaper" No => |c, _v| c.subreaper = true;
+    Pgroup "g" "pgroup" No => |c, _v| c.policy.pgroup = true;
+    RemapExit "e" "remap-exit" Required => |c, v| match crate::out::parse_i64(bytes(v)) {
+        Some(code @ 0..=255) => c.policy.remap[code as usize / 64] |= 1 << (code % 64),
+        _ => return usage("exit code: 0 to 255", bytes(v)),
+    };
+    Grace "-" "grace" Required => |c, v| match crate::out::parse_i64(bytes(v)) {
+        Some(s @ 0..=86400) => c.policy.grace = Some(s as u32),
+        _ => return usage("grace: 0 to 86400 seconds", bytes(v)),
+    };
+    NoKillChild "-" "no-kill-child" No => |c, _v| c.no_kill_child = true;
+    Verbose "v" "verbose" No => |c, _v| c.verbose = true;
+    Boot "-" "boot" No => |c, _v| c.boot = true;
+    Reboot "-" "reboot" No => |c, _v| {
+        c.boot = true;
+        c.reboot = true;
+    };
+    Help "h" "help" No => |_c, _v| return Ok(Some(Action::Help));
+    Version "V" "version" No => |_c, _v| return Ok(Some(Action::Version));
+}
+
+fn bytes<'a>(v: Option<Zstr<'a>>) -> &'a [u8] {
+    v.map_or(&b""[..], |v| v.bytes())
+}
+
+/// A directory operand: not empty.
+fn dir(v: Option<Zstr>) -> Result<Zstr, Usage> {
+    v.filter(|d| !d.bytes().is_empty()).ok_or(Usage {
+        what: "empty directory",
+        word: b"",
+    })
+}
+
+/// A user or group id: the kernel's (uid_t)-1 is "no id", refused as the
+/// kernel refuses it.
+fn id(v: Option<Zstr>) -> Result<u32, Usage> {
+    match crate::out::parse_i64(bytes(v)) {
+        Some(n) if (0..u32::MAX as i64).contains(&n) => Ok(n as u32),
+        _ => usage("not a valid id", bytes(v)),
     }
+}
+
+fn seconds(v: Option<Zstr>) -> Result<i64, Usage> {
+    crate::out::parse_i64(bytes(v)).ok_or(Usage {
+        what: "not a number of seconds",
+        word: bytes(v),
+    })
 }
 
 /// The option whose short letter is `short`, or (short 0) whose long name
@@ -179,75 +335,41 @@ fn lookup(short: u8, long: &[u8]) -> Option<Opt> {
     })
 }
 
-impl Opt {
-    fn takes_arg(self) -> bool {
-        matches!(
-            self,
-            Opt::MapUser
-                | Opt::MapGroup
-                | Opt::Hostname
-                | Opt::Propagation
-                | Opt::Wd
-                | Opt::Root
-                | Opt::Monotonic
-                | Opt::Boottime
-                | Opt::RemapExit
-                | Opt::Grace
-        )
-    }
-
-    /// The clone(2) flag of a namespace option.
-    fn ns(self) -> u32 {
-        match self {
-            Opt::Pid => k::CLONE_NEWPID,
-            Opt::Uts => k::CLONE_NEWUTS,
-            Opt::Ipc => k::CLONE_NEWIPC,
-            Opt::Mount => k::CLONE_NEWNS,
-            Opt::Net => k::CLONE_NEWNET,
-            Opt::User => k::CLONE_NEWUSER,
-            Opt::Cgroup => k::CLONE_NEWCGROUP,
-            _ => 0,
-        }
-    }
-}
-
-fn usage<'a, T>(what: &'static str, word: &'a [u8]) -> Result<T, Usage<'a>> {
-    Err(Usage { what, word })
-}
-
-/// Parses `args` (argv without argv[0]; `args[0]` is argv[1]). `machine`:
-/// nsinit is the first process of a machine, which implies `--boot`.
-pub fn parse<'a>(args: &'a [Zstr<'a>], machine: bool) -> Result<Action<'a>, Usage<'a>> {
-    #[cfg(feature = "bench")]
-    if args.first() == Some(&z!("bench")) {
-        return crate::bench::parse(&args[1..]);
+/// Parses argv without argv[0]. `machine`: nsinit is the first process of
+/// a machine, which implies `--boot`.
+pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action<'a>, Usage<'a>> {
+    let n = args.count();
+    if n > 0 && args.word(0) == cstr!("bench") {
+        #[cfg(feature = "bench")]
+        return crate::bench::parse(args, 1);
+        #[cfg(not(feature = "bench"))]
+        return Ok(Action::NoBench);
     }
     let mut cfg = Config::new();
     cfg.boot = machine;
     let mut i = 0;
-    while i < args.len() {
-        let word = args[i].with_nul();
+    while i < n {
+        let word = args.word(i).with_nul();
         i += 1;
         if word == b"--\0" {
             break;
         }
         if let Some(long) = word.strip_prefix(b"--") {
             let eq = long.iter().position(|&b| b == b'=' || b == 0).unwrap_or(0);
-            let name = &long[..eq];
-            let Some(opt) = lookup(0, name) else {
+            let Some(opt) = lookup(0, &long[..eq]) else {
                 return usage("unrecognized option", strip_nul(word));
             };
             let value = if long[eq] == b'=' {
-                if !opt.takes_arg() && opt != Opt::MountProc {
+                if opt.arg() == Arg::No {
                     return usage("option takes no argument", strip_nul(word));
                 }
-                Some(cstr(&long[eq + 1..]))
-            } else if opt.takes_arg() {
-                let Some(v) = args.get(i) else {
+                Some(tail(&long[eq + 1..]))
+            } else if opt.arg() == Arg::Required {
+                if i >= n {
                     return usage("option requires an argument", strip_nul(word));
-                };
+                }
                 i += 1;
-                Some(*v)
+                Some(args.word(i - 1))
             } else {
                 None
             };
@@ -264,12 +386,12 @@ pub fn parse<'a>(args: &'a [Zstr<'a>], machine: bool) -> Result<Action<'a>, Usag
                     return usage("invalid option", strip_nul(word));
                 };
                 j += 1;
-                let value = if opt.takes_arg() {
+                let value = if opt.arg() == Arg::Required {
                     let v = if word[j] != 0 {
-                        cstr(&word[j..])
-                    } else if let Some(v) = args.get(i) {
+                        tail(&word[j..])
+                    } else if i < n {
                         i += 1;
-                        *v
+                        args.word(i - 1)
                     } else {
                         return usage("option requires an argument", strip_nul(word));
                     };
@@ -288,128 +410,24 @@ pub fn parse<'a>(args: &'a [Zstr<'a>], machine: bool) -> Result<Action<'a>, Usag
             break;
         }
     }
-    if i >= args.len() {
+    if cfg.policy.grace.is_some() && cfg.exec && cfg.has(k::CLONE_NEWPID) {
+        // COMMAND is PID 1 and its exit ends the namespace: no init of
+        // ours is left to be graceful.
+        return usage("--grace needs an init: drop --exec", b"");
+    }
+    if i >= n {
         if !cfg.boot {
             return usage("missing COMMAND", b"");
         }
         // A machine's init with nothing to run: a shell, as the kernel's
         // own fallback would start.
-        cfg.name = z!("/bin/sh");
+        cfg.name = cstr!("/bin/sh");
         return Ok(Action::Run(cfg));
-    }
-    if cfg.grace.is_some() && cfg.exec && cfg.has(k::CLONE_NEWPID) {
-        // COMMAND is PID 1 and its exit ends the namespace: no init of
-        // ours is left to be graceful.
-        return usage("--grace needs an init: drop --exec", b"");
     }
     // argv[0] is nsinit itself.
     cfg.command = i + 1;
-    cfg.name = args[i];
-    if cfg.time && cfg.monotonic.is_none() && cfg.boottime.is_none() {
-        // Fine: a time namespace with zero offsets, like unshare -T.
-    } else if !cfg.time && (cfg.monotonic.is_some() || cfg.boottime.is_some()) {
-        // unshare(1) makes --monotonic/--boottime imply --time.
-        cfg.time = true;
-    }
+    cfg.name = args.word(i);
     Ok(Action::Run(cfg))
-}
-
-fn apply<'a>(
-    cfg: &mut Config<'a>,
-    opt: Opt,
-    value: Option<Zstr<'a>>,
-) -> Result<Option<Action<'a>>, Usage<'a>> {
-    let v = value.map_or(&b""[..], |v| v.bytes());
-    match opt {
-        Opt::Pid | Opt::Uts | Opt::Ipc | Opt::Mount | Opt::Net | Opt::User | Opt::Cgroup => {
-            cfg.clone_flags |= opt.ns()
-        }
-        Opt::Time => cfg.time = true,
-        Opt::MapRoot => {
-            cfg.map_user = Some(0);
-            cfg.map_group = Some(0);
-            cfg.clone_flags |= k::CLONE_NEWUSER;
-        }
-        Opt::MapUser | Opt::MapGroup => {
-            let id = match crate::out::parse_i64(v) {
-                // The kernel's (uid_t)-1 is "no id": refuse it as it does.
-                Some(n) if (0..u32::MAX as i64).contains(&n) => n as u32,
-                _ => return usage("not a valid id", v),
-            };
-            if opt == Opt::MapUser {
-                cfg.map_user = Some(id);
-            } else {
-                cfg.map_group = Some(id);
-            }
-            cfg.clone_flags |= k::CLONE_NEWUSER;
-        }
-        Opt::Hostname => {
-            if v.len() > HOSTNAME_MAX {
-                return usage("hostname over 64 bytes", v);
-            }
-            cfg.hostname = Some(v);
-            cfg.clone_flags |= k::CLONE_NEWUTS;
-        }
-        Opt::MountProc => {
-            cfg.mount_proc = Some(match value {
-                Some(d) if !d.bytes().is_empty() => d,
-                Some(_) => return usage("empty directory", v),
-                None => z!("/proc"),
-            });
-            cfg.clone_flags |= k::CLONE_NEWNS;
-        }
-        Opt::Propagation => {
-            cfg.propagation = match v {
-                b"private" => Propagation::Private,
-                b"slave" => Propagation::Slave,
-                b"shared" => Propagation::Shared,
-                b"unchanged" => Propagation::Unchanged,
-                _ => return usage("propagation: private, slave, shared or unchanged", v),
-            }
-        }
-        Opt::Wd | Opt::Root => {
-            let Some(d) = value.filter(|d| !d.bytes().is_empty()) else {
-                return usage("empty directory", v);
-            };
-            if opt == Opt::Wd {
-                cfg.wd = Some(d);
-            } else {
-                cfg.root = Some(d);
-            }
-        }
-        Opt::Monotonic | Opt::Boottime => {
-            let Some(secs) = crate::out::parse_i64(v) else {
-                return usage("not a number of seconds", v);
-            };
-            if opt == Opt::Monotonic {
-                cfg.monotonic = Some(secs);
-            } else {
-                cfg.boottime = Some(secs);
-            }
-            cfg.time = true;
-        }
-        Opt::Exec => cfg.exec = true,
-        Opt::Subreaper => cfg.subreaper = true,
-        Opt::Pgroup => cfg.pgroup = true,
-        Opt::RemapExit => match crate::out::parse_i64(v) {
-            Some(c @ 0..=255) => cfg.remap[c as usize / 64] |= 1 << (c % 64),
-            _ => return usage("exit code: 0 to 255", v),
-        },
-        Opt::Grace => match crate::out::parse_i64(v) {
-            Some(s @ 0..=86400) => cfg.grace = Some(s as u32),
-            _ => return usage("grace: 0 to 86400 seconds", v),
-        },
-        Opt::NoKillChild => cfg.no_kill_child = true,
-        Opt::Verbose => cfg.verbose = true,
-        Opt::Boot => cfg.boot = true,
-        Opt::Reboot => {
-            cfg.boot = true;
-            cfg.reboot = true;
-        }
-        Opt::Help => return Ok(Some(Action::Help)),
-        Opt::Version => return Ok(Some(Action::Version)),
-    }
-    Ok(None)
 }
 
 fn strip_nul(w: &[u8]) -> &[u8] {
@@ -417,8 +435,8 @@ fn strip_nul(w: &[u8]) -> &[u8] {
 }
 
 /// A tail of an argv word: still NUL-terminated.
-fn cstr(with_nul: &[u8]) -> Zstr<'_> {
-    Zstr::new(with_nul).unwrap_or(z!(""))
+fn tail(with_nul: &[u8]) -> Zstr<'_> {
+    Zstr::new(with_nul).unwrap_or(cstr!(""))
 }
 
 pub const HELP: &str = "\
@@ -429,7 +447,11 @@ Run COMMAND in new namespaces, behind a PID 1 that reaps and forwards signals.
  -m --mount (/ private)  -n --net (lo up)  -U --user  -T --time
  --monotonic=SECS --boottime=SECS  clock offsets (imply -T)
  -r --map-root-user  --map-user=UID  --map-group=GID  (imply -U)
- --hostname=NAME  --mount-proc[=DIR]  -w --wd=DIR  -R --root=DIR
+ --hostname=NAME  (implies -u)
+ --mount-proc[=DIR]  a new proc on DIR (/proc), nosuid,nodev,noexec; implies
+   -m; with -p it shows the new PID namespace
+ -w --wd=DIR  COMMAND's working directory (inside --root if given)
+ -R --root=DIR  COMMAND's root directory (chroot)
  --propagation=private|slave|shared|unchanged  for / (default private)
  --exec  with -p, COMMAND itself is PID 1
  -s --subreaper  adopt orphans (default without -p)
@@ -463,7 +485,7 @@ mod tests {
     fn run(s: &[&str]) -> Result<Config<'static>, (String, String)> {
         let owned: &'static Vec<Vec<u8>> = Box::leak(Box::new(words(s)));
         let refs: &'static Vec<Zstr<'static>> = Box::leak(Box::new(zs(owned)));
-        match parse(refs, false) {
+        match parse(&refs[..], false) {
             Ok(Action::Run(c)) => Ok(c),
             Ok(a) => panic!("{a:?}"),
             Err(u) => Err((u.what.into(), String::from_utf8(u.word.to_vec()).unwrap())),
@@ -478,16 +500,16 @@ mod tests {
     fn namespaces_and_command() {
         let c = run(&["-pui", "--net", "--", "sh", "-c", "x"]).unwrap();
         assert_eq!(
-            c.clone_flags,
+            c.ns.bits(),
             k::CLONE_NEWPID | k::CLONE_NEWUTS | k::CLONE_NEWIPC | k::CLONE_NEWNET
         );
         // argv[0] nsinit, argv[1..=3] options and --, argv[4] sh.
         assert_eq!(c.command, 4);
         let c = run(&["-m", "sh", "--pid"]).unwrap();
         assert_eq!(c.command, 2, "the first non-option word ends the options");
-        assert_eq!(c.clone_flags, k::CLONE_NEWNS);
+        assert_eq!(c.ns.bits(), k::CLONE_NEWNS);
         let c = run(&["--user", "--cgroup", "-T", "true"]).unwrap();
-        assert_eq!(c.clone_flags, k::CLONE_NEWUSER | k::CLONE_NEWCGROUP);
+        assert_eq!(c.ns.bits(), k::CLONE_NEWUSER | k::CLONE_NEWCGROUP);
         assert!(c.time);
     }
 
@@ -497,10 +519,10 @@ mod tests {
         assert_eq!(c.hostname, Some(&b"box"[..]));
         assert!(c.has(k::CLONE_NEWUTS));
         let c = run(&["--mount-proc", "true"]).unwrap();
-        assert_eq!(c.mount_proc, Some(z!("/proc")));
+        assert_eq!(c.mount_proc, Some(cstr!("/proc")));
         assert!(c.has(k::CLONE_NEWNS));
         let c = run(&["--mount-proc=/mnt/p", "true"]).unwrap();
-        assert_eq!(c.mount_proc, Some(z!("/mnt/p")));
+        assert_eq!(c.mount_proc, Some(cstr!("/mnt/p")));
         let c = run(&["-r", "true"]).unwrap();
         assert_eq!((c.map_user, c.map_group), (Some(0), Some(0)));
         assert!(c.has(k::CLONE_NEWUSER));
@@ -522,12 +544,12 @@ mod tests {
             &["-pw", "/tmp", "true"],
             &["-pw/tmp", "true"],
         ] {
-            assert_eq!(run(args).unwrap().wd, Some(z!("/tmp")), "{args:?}");
+            assert_eq!(run(args).unwrap().wd, Some(cstr!("/tmp")), "{args:?}");
         }
         let c = run(&["-R", "/srv", "--propagation", "slave", "true"]).unwrap();
-        assert_eq!(c.root, Some(z!("/srv")));
+        assert_eq!(c.root, Some(cstr!("/srv")));
         assert_eq!(c.propagation, Propagation::Slave);
-        assert_eq!(c.propagation.flag(), Some(k::MS_SLAVE));
+        assert_eq!(c.propagation.flag(), Some((k::MS_SLAVE, &b"slave /"[..])));
         assert_eq!(
             run(&["--propagation=unchanged", "true"])
                 .unwrap()
@@ -556,9 +578,9 @@ mod tests {
             "true",
         ])
         .unwrap();
-        assert!(c.pgroup);
-        assert_eq!(c.grace, Some(5));
-        assert_eq!(c.remap, [1 | 2, 0, 1 << (143 - 128), 0]);
+        assert!(c.policy.pgroup);
+        assert_eq!(c.policy.grace, Some(5));
+        assert_eq!(c.policy.remap, [1 | 2, 0, 1 << (143 - 128), 0]);
         assert_eq!(err(&["-e", "256", "true"]), "exit code: 0 to 255");
         assert_eq!(err(&["-e", "-1", "true"]), "exit code: 0 to 255");
         assert_eq!(err(&["--grace=-1", "true"]), "grace: 0 to 86400 seconds");
@@ -577,10 +599,10 @@ mod tests {
     fn help_and_version_win() {
         let w = words(&["-h"]);
         let r = zs(&w);
-        assert_eq!(parse(&r, false), Ok(Action::Help));
+        assert_eq!(parse(&r[..], false), Ok(Action::Help));
         let w = words(&["-p", "--version", "--bogus"]);
         let r = zs(&w);
-        assert_eq!(parse(&r, false), Ok(Action::Version));
+        assert_eq!(parse(&r[..], false), Ok(Action::Version));
     }
 
     #[test]
@@ -618,20 +640,22 @@ mod tests {
         );
         assert_eq!(err(&["--mount-proc=", "true"]), "empty directory");
         assert_eq!(err(&["--wd=", "true"]), "empty directory");
+        assert_eq!(err(&["--hostname=", "true"]), "empty hostname");
+        assert_eq!(err(&["--hostname", "", "true"]), "empty hostname");
     }
 
     #[test]
     fn machine_init() {
         let w = words(&[]);
         let r = zs(&w);
-        let Ok(Action::Run(c)) = parse(&r, true) else {
+        let Ok(Action::Run(c)) = parse(&r[..], true) else {
             panic!()
         };
         assert!(c.boot && !c.reboot);
-        assert_eq!((c.command, c.name), (0, z!("/bin/sh")));
+        assert_eq!((c.command, c.name), (0, cstr!("/bin/sh")));
         let w = words(&["-p", "--hostname=vm", "sh", "-c", "x"]);
         let r = zs(&w);
-        let Ok(Action::Run(c)) = parse(&r, true) else {
+        let Ok(Action::Run(c)) = parse(&r[..], true) else {
             panic!()
         };
         assert!(c.boot && c.has(k::CLONE_NEWPID));
@@ -725,9 +749,9 @@ mod tests {
                 }
             }
             let refs = zs(&argv);
-            if let Ok(Action::Run(c)) = parse(&refs, n.is_multiple_of(2)) {
+            if let Ok(Action::Run(c)) = parse(&refs[..], n.is_multiple_of(2)) {
                 // COMMAND is in argv, or it is a machine's default shell.
-                let shell = c.command == 0 && c.boot && c.name == z!("/bin/sh");
+                let shell = c.command == 0 && c.boot && c.name == cstr!("/bin/sh");
                 assert!(
                     shell || (c.command >= 1 && c.command <= refs.len()),
                     "{refs:?} -> {}",

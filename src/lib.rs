@@ -1,8 +1,25 @@
 //! nsinit: run a command in new Linux namespaces behind a correct PID 1.
 //!
-//! The routing table. Data flows one way:
-//! argv → `cli` → `Config` → `spawn` (parent) → `ns` (child) → execve,
-//! while `init` waits for statuses. Only `arch` and `sys` contain `unsafe`.
+//! The routing table. Layers, each using only those below it:
+//!
+//! ```text
+//! arch    all assembly: the clone trampoline, _start and the memory
+//!         functions (expanded in the executable only, by `entry!`)
+//! sys     one thin wrapper per syscall (portable ones only: dup3, ppoll)
+//! rt      the process as started (argv, envp, auxv); the clone stacks and
+//!         the typed clone built on them
+//! out     lines written whole with one writev; errno names
+//! step    the vocabulary of setup steps, failures and their messages
+//! cli     argv -> Config; each option declared once
+//! ops     the ordered list of setup operations run in the child
+//! spawn   the clone plan: which process, fork- or vfork-style, reports
+//! init    the supervisor: forwarding, reaping, job control, grace
+//! boot    the machine's init
+//! bench   `nsinit bench`
+//! ```
+//! Data flows one way: argv → `cli` → `Config` → `spawn` (parent) → `ops`
+//! (child) → execve, while `init` waits for statuses. Only `arch`, `sys`
+//! and `rt` contain `unsafe`.
 
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
@@ -13,7 +30,7 @@
 /// packed into one NUL-separated string (a table of `&str` would cost 16
 /// bytes of pointer per entry) and the variants listed once, in order.
 macro_rules! named {
-    ($(#[$m:meta])* pub enum $name:ident { $($var:ident = $s:literal,)* }) => {
+    ($(#[$m:meta])* pub enum $name:ident { $($var:ident = $s:expr,)* }) => {
         $(#[$m])*
         #[derive(Clone, Copy, PartialEq, Eq, Debug)]
         #[repr(u8)]
@@ -48,44 +65,56 @@ pub mod bench;
 pub mod boot;
 pub mod cli;
 pub mod init;
-pub mod ns;
+pub mod ops;
 pub mod out;
+#[allow(unsafe_code)]
+pub mod rt;
 pub mod spawn;
+pub mod step;
 #[allow(unsafe_code)]
 pub mod sys;
 
 use cli::Action;
 use out::Line;
-use sys::Process;
+use rt::Process;
 
-/// The most argv words nsinit looks at before COMMAND; plenty for every
-/// option at once, and it keeps parsing allocation-free.
-const MAX_ARGS: usize = 64;
-
-/// Called by `_start` with the initial stack pointer; never returns.
-#[cfg(not(test))]
-#[allow(unsafe_code)]
-extern "C" fn entry(sp: *const usize) -> ! {
-    // SAFETY: `_start` passes the stack pointer the kernel gave it.
-    let p = unsafe { Process::from_stack(sp) };
-    sys::exit(main(&p))
-}
-
-/// parse, then run; returns the exit status.
+/// nsinit's `main`: parse, then run; returns the exit status.
 pub fn main(p: &Process) -> u8 {
-    let mut words = [z!(""); MAX_ARGS];
-    let n = p.argc().saturating_sub(1).min(MAX_ARGS);
-    for (i, w) in words[..n].iter_mut().enumerate() {
-        *w = p.arg(i + 1);
+    // Every signal blocked from the first instruction on: a signal for
+    // COMMAND queues until the supervisor forwards it, and our own
+    // SIGPIPE (a message to a stderr whose reader is gone) is not fatal.
+    // The mask we were started with is COMMAND's.
+    let mask = match sys::sigprocmask(linux_raw_sys::general::SIG_BLOCK, &!0) {
+        Ok(mask) => mask,
+        Err(e) => {
+            let f = step::Failure::new(step::Step::Sigmask, e);
+            return step::report(f, None, rt::Namespaces::default());
+        }
+    };
+    if p.secure() {
+        // Set-user-ID or file capabilities: argv and the environment come
+        // from someone less privileged, and nsinit would make namespaces
+        // (and mounts, and a root) on their behalf.
+        Line::msg()
+            .push_str(b"refusing to run set-user-ID, set-group-ID or with file capabilities")
+            .eprint();
+        return 125;
     }
     let machine = boot::first_process();
-    match cli::parse(&words[..n], machine) {
-        Ok(Action::Run(cfg)) if cfg.boot => boot::run(&cfg, p, machine),
-        Ok(Action::Run(cfg)) => spawn::run(&cfg, p),
+    match cli::parse(p, machine) {
+        Ok(Action::Run(cfg)) if cfg.boot => boot::run(&cfg, p, machine, mask),
+        Ok(Action::Run(cfg)) => spawn::run(&cfg, p, mask),
         #[cfg(feature = "bench")]
-        Ok(Action::Bench(b)) => bench::run(&b, p),
+        Ok(Action::Bench(b)) => bench::run(&b, p, mask),
         #[cfg(feature = "bench")]
         Ok(Action::Exit) => 0,
+        #[cfg(not(feature = "bench"))]
+        Ok(Action::NoBench) => {
+            Line::msg()
+                .push_str(b"bench: this nsinit is built without it (cargo feature \"bench\"); to run a COMMAND named bench: nsinit -- bench")
+                .eprint();
+            125
+        }
         Ok(Action::Help) => {
             let _ = sys::write(1, cli::HELP.as_bytes());
             #[cfg(feature = "bench")]
@@ -101,11 +130,12 @@ pub fn main(p: &Process) -> u8 {
         }
         Err(u) => {
             let mut l = Line::msg();
-            l.s(u.what.as_bytes());
+            l.push_str(u.what.as_bytes());
             if !u.word.is_empty() {
-                l.s(b": ").s(u.word);
+                l.push_str(b": ").push_str(u.word);
             }
-            l.s(b"\nTry 'nsinit --help' for more information.").eprint();
+            l.push_str(b"\nTry 'nsinit --help' for more information.")
+                .eprint();
             125
         }
     }

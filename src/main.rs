@@ -1,13 +1,13 @@
-//! The nsinit binary: the library (`src/lib.rs`) holds everything,
-//! `_start` included; this crate adds what only a final no_std executable
-//! may define.
+//! The nsinit executable: the library (`src/lib.rs`) holds everything;
+//! this crate adds what only a final no_std executable may define — the
+//! entry point, the memory functions and the panic handler.
 
 // A test build of this crate (clippy --all-targets) gets std and a main.
 #![cfg_attr(not(test), no_std)]
 #![cfg_attr(not(test), no_main)]
 
-// Linked for its `_start` (src/arch), which calls nsinit::main.
-use nsinit as _;
+#[cfg(not(test))]
+nsinit::entry!(nsinit::main);
 
 /// A panic is a bug in nsinit: end with the status of nsinit's own
 /// failures rather than print through `core::fmt`, which would cost more

@@ -1,128 +1,228 @@
-//! Allocation-free output: a fixed line buffer, decimal numbers, errno
-//! names. `core::fmt` and `Errno::name()` would cost kilobytes of binary;
-//! this costs a few hundred bytes.
+//! Allocation-free output: lines written whole, errno names, decimal
+//! parsing.
+//! `core::fmt` and `Errno::name()` would cost kilobytes of binary; this
+//! costs a few hundred bytes.
 
-/// A line assembled in place and written with one `write(2)`, so lines from
-/// the parent and the child never interleave mid-line. Overlong input is
-/// cut, never an error: this is how we report errors.
+use crate::sys;
+
+/// A line assembled in place and written with one `write(2)`, so that
+/// lines from the parent and the child do not interleave. A piece that
+/// does not fit flushes what is there first, and a piece longer than the
+/// buffer goes out on its own: a message naming a long path is written
+/// whole, errno and newline included, never cut. A line with no file
+/// descriptor (`Line::new`, the contents of a small file or a path) is
+/// only ever short, and keeps what fits.
 pub struct Line {
     buf: [u8; LINE],
     len: usize,
+    /// Bytes already flushed, for the columns of `pad`.
+    flushed: usize,
+    fd: i32,
 }
 
-/// Longer than any message nsinit writes with a 64-byte hostname or a
-/// PATH-length directory in it; the rest is cut.
-pub const LINE: usize = 320;
+/// Longer than any message without an operand in it; a path or a long
+/// word makes a line flush first.
+const LINE: usize = 256;
 
 impl Default for Line {
     fn default() -> Self {
-        Line {
-            buf: [0; LINE],
-            len: 0,
+        Line::new()
+    }
+}
+
+/// Digits of `v` in decimal, right-aligned in `d`; returns where they start.
+fn digits(mut v: u64, d: &mut [u8; 20]) -> usize {
+    let mut i = d.len();
+    loop {
+        i -= 1;
+        d[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            return i;
         }
     }
 }
 
 impl Line {
-    pub fn s(&mut self, s: &[u8]) -> &mut Self {
+    /// A line kept in memory: `as_bytes` gives it.
+    pub fn new() -> Line {
+        Line {
+            buf: [0; LINE],
+            len: 0,
+            flushed: 0,
+            fd: -1,
+        }
+    }
+
+    /// A message line for stderr, `nsinit: ` already in it.
+    pub fn msg() -> Line {
+        let mut l = Line::to(2);
+        l.push_str(b"nsinit: ");
+        l
+    }
+
+    /// A line for `fd`.
+    pub fn to(fd: i32) -> Line {
+        Line { fd, ..Line::new() }
+    }
+
+    fn flush(&mut self) {
+        if self.fd >= 0 && self.len > 0 {
+            let _ = sys::write(self.fd, &self.buf[..self.len]);
+            self.flushed += self.len;
+            self.len = 0;
+        }
+    }
+
+    pub fn push_str(&mut self, s: &[u8]) -> &mut Self {
+        if self.len + s.len() > LINE && self.fd >= 0 {
+            self.flush();
+            if s.len() > LINE {
+                let _ = sys::write(self.fd, s);
+                self.flushed += s.len();
+                return self;
+            }
+        }
         let n = s.len().min(LINE - self.len);
         self.buf[self.len..self.len + n].copy_from_slice(&s[..n]);
         self.len += n;
         self
     }
 
-    pub fn u(&mut self, mut v: u64) -> &mut Self {
+    pub fn push_u64(&mut self, v: u64) -> &mut Self {
         let mut d = [0u8; 20];
-        let mut i = d.len();
-        loop {
-            i -= 1;
-            d[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        self.s(&d[i..])
+        let i = digits(v, &mut d);
+        self.push_str(&d[i..])
     }
 
-    pub fn i(&mut self, v: i64) -> &mut Self {
+    pub fn push_i64(&mut self, v: i64) -> &mut Self {
         if v < 0 {
-            self.s(b"-");
+            self.push_str(b"-");
         }
-        self.u(v.unsigned_abs())
+        self.push_u64(v.unsigned_abs())
+    }
+
+    /// `v` tenths as a number with one decimal: 1234 is `123.4`.
+    pub fn push_tenths(&mut self, v: u64) -> &mut Self {
+        self.push_u64(v / 10)
+            .push_str(&[b'.', b'0' + (v % 10) as u8])
+    }
+
+    /// Length of the line so far, in bytes.
+    pub fn len(&self) -> usize {
+        self.flushed + self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Spaces up to column `col`.
     pub fn pad(&mut self, col: usize) -> &mut Self {
-        while self.len < col.min(LINE) {
-            self.buf[self.len] = b' ';
-            self.len += 1;
+        while self.len() < col {
+            self.push_str(b" ");
         }
         self
     }
 
-    /// `s` right-aligned to end at column `end`, or after one space if it
-    /// is too long for that.
-    pub fn right(&mut self, end: usize, s: &[u8]) -> &mut Self {
-        let col = end.saturating_sub(s.len()).max(self.len + 1);
-        self.pad(col).s(s)
+    /// Spaces so that a piece of `width` bytes pushed next ends at column
+    /// `end`; at least one.
+    pub fn align_right(&mut self, end: usize, width: usize) -> &mut Self {
+        self.push_str(b" ").pad(end.saturating_sub(width))
     }
 
+    /// The width of a number pushed with `push_u64` or `push_tenths`.
+    pub fn width_u64(v: u64, tenths: bool) -> usize {
+        let mut d = [0u8; 20];
+        let n = 20 - digits(if tenths { v / 10 } else { v }, &mut d);
+        n + if tenths { 2 } else { 0 }
+    }
+
+    /// Appends `ENAME (text)` for errno `e`: every errno has its name;
+    /// those without a text here give their number instead.
+    pub fn push_errno(&mut self, e: i32) -> &mut Self {
+        match name(e) {
+            Some(n) => self.push_str(b"E").push_str(n).push_str(b" ("),
+            None => self.push_str(b"("),
+        };
+        match text(e) {
+            Some(t) => self.push_str(t),
+            None => self.push_str(b"errno ").push_i64(e as i64),
+        };
+        self.push_str(b")")
+    }
+
+    /// What is in the buffer (all of a `Line::new`).
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 
-    /// A message line, `nsinit: ` already in it.
-    pub fn msg() -> Line {
-        let mut l = Line::default();
-        l.s(b"nsinit: ");
-        l
+    /// Ends the line and writes it.
+    pub fn end(&mut self) {
+        self.push_str(b"\n").flush();
     }
 
-    /// Appends `ENAME (text)` for errno `e`, or `errno N` when it is not
-    /// in the table.
-    pub fn errno(&mut self, e: i32) -> &mut Self {
-        let mut fields = ERRNOS.split(|&b| b == 0);
-        while let (Some(name), Some(text)) = (fields.next(), fields.next()) {
-            if let Some((&n, name)) = name.split_first() {
-                if n as i32 == e {
-                    return self.s(name).s(b" (").s(text).s(b")");
-                }
+    /// A message line: ends it and writes it to stderr.
+    pub fn eprint(&mut self) {
+        self.end();
+    }
+}
+
+/// The name of errno `e` without its `E`, as the kernel's headers spell
+/// it, or `None` for a number that is no errno.
+pub fn name(e: i32) -> Option<&'static [u8]> {
+    let i = usize::try_from(e).ok()?.checked_sub(1)?;
+    NAMES.split(|&b| b == 0).nth(i).filter(|n| !n.is_empty())
+}
+
+/// Every errno's name but the `E`, in the kernel's numbering from 1
+/// (`asm-generic/errno*.h`; the two numbers no errno has are empty).
+const NAMES: &[u8] = b"\
+PERM\0NOENT\0SRCH\0INTR\0IO\0NXIO\0\x32BIG\0NOEXEC\0BADF\0CHILD\0AGAIN\0\
+NOMEM\0ACCES\0FAULT\0NOTBLK\0BUSY\0EXIST\0XDEV\0NODEV\0NOTDIR\0ISDIR\0\
+INVAL\0NFILE\0MFILE\0NOTTY\0TXTBSY\0FBIG\0NOSPC\0SPIPE\0ROFS\0MLINK\0\
+PIPE\0DOM\0RANGE\0DEADLK\0NAMETOOLONG\0NOLCK\0NOSYS\0NOTEMPTY\0LOOP\0\0\
+NOMSG\0IDRM\0CHRNG\0L2NSYNC\0L3HLT\0L3RST\0LNRNG\0UNATCH\0NOCSI\0L2HLT\0\
+BADE\0BADR\0XFULL\0NOANO\0BADRQC\0BADSLT\0\0BFONT\0NOSTR\0NODATA\0TIME\0\
+NOSR\0NONET\0NOPKG\0REMOTE\0NOLINK\0ADV\0SRMNT\0COMM\0PROTO\0MULTIHOP\0\
+DOTDOT\0BADMSG\0OVERFLOW\0NOTUNIQ\0BADFD\0REMCHG\0LIBACC\0LIBBAD\0LIBSCN\0\
+LIBMAX\0LIBEXEC\0ILSEQ\0RESTART\0STRPIPE\0USERS\0NOTSOCK\0DESTADDRREQ\0\
+MSGSIZE\0PROTOTYPE\0NOPROTOOPT\0PROTONOSUPPORT\0SOCKTNOSUPPORT\0\
+OPNOTSUPP\0PFNOSUPPORT\0AFNOSUPPORT\0ADDRINUSE\0ADDRNOTAVAIL\0NETDOWN\0\
+NETUNREACH\0NETRESET\0CONNABORTED\0CONNRESET\0NOBUFS\0ISCONN\0NOTCONN\0\
+SHUTDOWN\0TOOMANYREFS\0TIMEDOUT\0CONNREFUSED\0HOSTDOWN\0HOSTUNREACH\0\
+ALREADY\0INPROGRESS\0STALE\0UCLEAN\0NOTNAM\0NAVAIL\0ISNAM\0REMOTEIO\0\
+DQUOT\0NOMEDIUM\0MEDIUMTYPE\0CANCELED\0NOKEY\0KEYEXPIRED\0KEYREVOKED\0\
+KEYREJECTED\0OWNERDEAD\0NOTRECOVERABLE\0RFKILL\0HWPOISON\0";
+
+/// The text (strerror's) of errno `e`, for the errnos nsinit's steps meet
+/// and a user can act on; `None` for the rest, which print their number.
+pub fn text(e: i32) -> Option<&'static [u8]> {
+    for f in TEXTS.split(|&b| b == 0) {
+        if let Some((&n, t)) = f.split_first() {
+            if n as i32 == e {
+                return Some(t);
             }
         }
-        self.s(b"errno ").i(e as i64)
     }
-
-    /// Ends the line and writes it to stderr with one write(2).
-    pub fn eprint(&mut self) {
-        self.s(b"\n");
-        let _ = crate::sys::write(2, self.as_bytes());
-    }
+    None
 }
 
-/// Name and text of the errnos nsinit's setup steps can meet, as nolibc
-/// does: a short table, the number for anything else (errnos that only a
-/// bug of ours could cause, like EBADF or EFAULT, are left out). Packed as
-/// `<errno byte>NAME\0text\0`: a table of `&str` pairs would cost more in
-/// pointers than the text itself.
-const ERRNOS: &[u8] = b"\
-\x01EPERM\0Operation not permitted\0\x02ENOENT\0No such file or directory\0\
-\x05EIO\0Input/output error\0\
-\x07E2BIG\0Argument list too long\0\x08ENOEXEC\0Exec format error\0\
-\x0bEAGAIN\0Resource temporarily unavailable\0\
-\x0cENOMEM\0Cannot allocate memory\0\x0dEACCES\0Permission denied\0\
-\x10EBUSY\0Device or resource busy\0\x11EEXIST\0File exists\0\x13ENODEV\0No such device\0\
-\x14ENOTDIR\0Not a directory\0\x16EINVAL\0Invalid argument\0\
-\x18EMFILE\0Too many open files\0\
-\x1aETXTBSY\0Text file busy\0\x1cENOSPC\0No space left on device\0\x1eEROFS\0Read-only file system\0\
-\x24ENAMETOOLONG\0File name too long\0\x26ENOSYS\0Function not implemented\0\
-\x28ELOOP\0Too many levels of symbolic links\0\x57EUSERS\0Too many users\0\
-";
-
-/// The `i`th of the NUL-separated strings in `packed`.
-pub fn nth(packed: &'static [u8], i: usize) -> &'static [u8] {
-    packed.split(|&b| b == 0).nth(i).unwrap_or(b"?")
-}
+/// `<errno byte>text\0`, as nolibc does it: a short table, the number for
+/// anything else.
+const TEXTS: &[u8] = b"\
+\x01Operation not permitted\0\x02No such file or directory\0\x03No such process\0\
+\x05Input/output error\0\x06No such device or address\0\x07Argument list too long\0\
+\x08Exec format error\0\x09Bad file descriptor\0\x0bResource temporarily unavailable\0\
+\x0cCannot allocate memory\0\x0dPermission denied\0\x0fBlock device required\0\
+\x10Device or resource busy\0\x11File exists\0\x12Invalid cross-device link\0\
+\x13No such device\0\x14Not a directory\0\x15Is a directory\0\x16Invalid argument\0\
+\x18Too many open files\0\x1aText file busy\0\x1cNo space left on device\0\
+\x1eRead-only file system\0\x22Numerical result out of range\0\
+\x24File name too long\0\x26Function not implemented\0\x27Directory not empty\0\
+\x28Too many levels of symbolic links\0\x57Too many users\0\
+\x5fOperation not supported\0\x6eConnection timed out\0\x74Stale file handle\0\
+\x81Key was rejected by service\0";
 
 /// Parses a decimal integer with an optional sign; `None` for anything else
 /// (empty, stray characters, overflow).
@@ -151,12 +251,17 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     Some(v)
 }
 
+/// The `i`th of the NUL-separated strings in `packed`.
+pub fn nth(packed: &'static [u8], i: usize) -> &'static [u8] {
+    packed.split(|&b| b == 0).nth(i).unwrap_or(b"?")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn text(f: impl FnOnce(&mut Line)) -> std::string::String {
-        let mut l = Line::default();
+    fn text_of(f: impl FnOnce(&mut Line)) -> std::string::String {
+        let mut l = Line::new();
         f(&mut l);
         std::string::String::from_utf8(l.as_bytes().to_vec()).unwrap()
     }
@@ -164,71 +269,168 @@ mod tests {
     #[test]
     fn numbers() {
         assert_eq!(
-            text(|l| {
-                l.u(0);
+            text_of(|l| {
+                l.push_u64(0);
             }),
             "0"
         );
         assert_eq!(
-            text(|l| {
-                l.u(u64::MAX);
+            text_of(|l| {
+                l.push_u64(u64::MAX);
             }),
             "18446744073709551615"
         );
         assert_eq!(
-            text(|l| {
-                l.i(i64::MIN);
+            text_of(|l| {
+                l.push_i64(i64::MIN);
             }),
             "-9223372036854775808"
         );
         assert_eq!(
-            text(|l| {
-                l.i(-42).s(b"/").i(7);
+            text_of(|l| {
+                l.push_i64(-42).push_str(b"/").push_i64(7);
             }),
             "-42/7"
+        );
+        assert_eq!(
+            text_of(|l| {
+                l.push_tenths(1234);
+            }),
+            "123.4"
+        );
+        assert_eq!(
+            text_of(|l| {
+                l.push_tenths(7);
+            }),
+            "0.7"
+        );
+        assert_eq!(Line::width_u64(1234, true), 5);
+        assert_eq!(Line::width_u64(1234, false), 4);
+        assert_eq!(Line::width_u64(0, true), 3);
+    }
+
+    #[test]
+    fn columns() {
+        assert_eq!(
+            text_of(|l| {
+                l.push_str(b"ab").pad(5).push_str(b"c");
+            }),
+            "ab   c"
+        );
+        assert_eq!(
+            text_of(|l| {
+                l.push_str(b"ab").align_right(8, 3).push_u64(123);
+            }),
+            "ab   123"
+        );
+        // Too long for its column: one space all the same.
+        assert_eq!(
+            text_of(|l| {
+                l.push_str(b"abcdef").align_right(4, 3).push_u64(123);
+            }),
+            "abcdef 123"
         );
     }
 
     #[test]
-    fn cut_not_overflow() {
-        let mut l = Line::default();
-        l.s(&[b'a'; LINE - 3]).u(12345).s(b"zz");
+    fn kept_lines_keep_what_fits() {
+        let mut l = Line::new();
+        l.push_str(&[b'a'; LINE - 3])
+            .push_u64(12345)
+            .push_str(b"zz");
         assert_eq!(l.as_bytes().len(), LINE);
         assert!(l.as_bytes().ends_with(b"a123"));
     }
 
     #[test]
+    fn long_messages_stay_whole() {
+        // Into a pipe: a path far longer than the buffer, then the errno.
+        let (mut rd, wr) = std::io::pipe().unwrap();
+        use std::os::fd::AsRawFd;
+        let path = vec![b'x'; 5000];
+        let mut l = Line::to(wr.as_raw_fd());
+        l.push_str(b"nsinit: chdir ")
+            .push_str(&path)
+            .push_str(b": ")
+            .push_errno(36);
+        l.eprint();
+        drop(wr);
+        let mut got = Vec::new();
+        std::io::Read::read_to_end(&mut rd, &mut got).unwrap();
+        let mut want = b"nsinit: chdir ".to_vec();
+        want.extend_from_slice(&path);
+        want.extend_from_slice(b": ENAMETOOLONG (File name too long)\n");
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn errno_names() {
         assert_eq!(
-            text(|l| {
-                l.errno(1);
+            text_of(|l| {
+                l.push_errno(1);
             }),
             "EPERM (Operation not permitted)"
         );
         assert_eq!(
-            text(|l| {
-                l.errno(28);
+            text_of(|l| {
+                l.push_errno(28);
             }),
             "ENOSPC (No space left on device)"
         );
         assert_eq!(
-            text(|l| {
-                l.errno(133);
+            text_of(|l| {
+                l.push_errno(34);
             }),
-            "errno 133"
+            "ERANGE (Numerical result out of range)"
         );
-        // Every entry matches the kernel's numbering as the syscalls crate
-        // knows it.
-        let mut fields = ERRNOS.split(|&b| b == 0);
-        let mut count = 0;
-        while let (Some(name), Some(_)) = (fields.next(), fields.next()) {
-            if let Some((&n, name)) = name.split_first() {
-                let name = std::str::from_utf8(name).unwrap();
-                assert_eq!(syscalls::Errno::new(n as i32).name(), Some(name));
-                count += 1;
+        assert_eq!(
+            text_of(|l| {
+                l.push_errno(71);
+            }),
+            "EPROTO (errno 71)"
+        );
+        assert_eq!(
+            text_of(|l| {
+                l.push_errno(41);
+            }),
+            "(errno 41)"
+        );
+        assert_eq!(
+            text_of(|l| {
+                l.push_errno(4095);
+            }),
+            "(errno 4095)"
+        );
+        // Every name matches the kernel's numbering as the syscalls crate
+        // knows it, and every errno it knows has a name here.
+        for e in 1..=133 {
+            let ours = name(e).map(|n| format!("E{}", std::str::from_utf8(n).unwrap()));
+            let theirs = syscalls::Errno::new(e).name().map(str::to_string);
+            match (ours, theirs) {
+                (Some(a), Some(b)) => assert!(
+                    a == b
+                        || (a.as_str(), b.as_str()) == ("EAGAIN", "EWOULDBLOCK")
+                        || (a.as_str(), b.as_str()) == ("EDEADLK", "EDEADLOCK")
+                        || (a.as_str(), b.as_str()) == ("EOPNOTSUPP", "ENOTSUP"),
+                    "{e}: {a} vs {b}"
+                ),
+                (a, b) => assert_eq!(a, b, "errno {e}"),
             }
         }
-        assert_eq!(count, 21);
+        assert_eq!(name(0), None);
+        assert_eq!(name(134), None);
+        assert_eq!(name(-1), None);
+        // Every text is the C library's strerror for its number.
+        let mut n = 0;
+        for e in 1..=133 {
+            if let Some(t) = text(e) {
+                let s = std::io::Error::from_raw_os_error(e).to_string();
+                let want = s.strip_suffix(&format!(" (os error {e})")).unwrap();
+                assert_eq!(std::str::from_utf8(t).unwrap(), want, "errno {e}");
+                n += 1;
+            }
+        }
+        assert_eq!(n, 33);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The clone plan: which process is whose child, with which flags, on
+//! The clone plan: which process is whose child, how it is started, on
 //! which stack, and how a failure anywhere reaches the one process that
 //! reports it.
 //!
@@ -7,355 +7,373 @@
 //!   nsinit ─clone─▶ init (PID 1) ─clone─▶ COMMAND          (--pid)
 //! ```
 //! The outer nsinit always stays outside, forwards signals and exits with
-//! the status of its child. A child whose only job is set-up-then-execve is
-//! started `CLONE_VM|CLONE_VFORK` (no page tables copied); an init, or a
-//! child that must join a time namespace, fork-style.
+//! the status of its child. `Plan::of` decides, once, how each child is
+//! started: a child whose only job is set-up-then-execve shares our memory
+//! (`CLONE_VM|CLONE_VFORK`: no page tables copied, and we sleep until it
+//! has exec'd), and reports a failure by writing it into that memory; an
+//! init, or a child that must join a time namespace, is fork-style and
+//! reports through a close-on-exec pipe, whose end-of-file means "COMMAND
+//! is running".
 //!
-//! Errors after clone travel through a close-on-exec pipe: the failing
-//! process writes `[step, 0, errno lo, errno hi]` and exits; a successful
-//! execve closes its end, so end-of-file means "COMMAND is running". The
-//! same pipe is the child's lifeline: with the parent dead, its read end
-//! is closed and `poll` reports `POLLERR` on the write end.
+//! The child's lifeline: `PR_SET_PDEATHSIG`, then a check that the parent
+//! did not die before it took effect. `getppid()` against the PID we had
+//! tells, except in a new PID namespace, where the parent has no PID: there
+//! the child watches the pipe, whose read end only the parent holds
+//! (`POLLERR` when it is gone).
 
 use crate::cli::Config;
-use crate::ns::{self, Outside};
-use crate::out::Line;
-use crate::sys::{self, Argv, Errno, Process, Style, Zstr};
-use crate::z;
+use crate::ops::{self, Outside};
+use crate::rt::{self, Process, Stack, Style};
+use crate::step::{self, Failure, Step};
+use crate::sys::{self, Argv, Errno, SigSet, Zstr};
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use linux_raw_sys::general as k;
 
-named! {
-    /// Every step between argv and execve that can fail, in the order they
-    /// run, with what messages call it.
-    pub enum Step {
-        Subreaper = "prctl PR_SET_CHILD_SUBREAPER",
-        Sigmask = "rt_sigprocmask",
-        Pipe = "pipe2",
-        Clone = "clone",
-        Lifeline = "prctl PR_SET_PDEATHSIG",
-        Setgroups = "write /proc/self/setgroups",
-        GidMap = "write /proc/self/gid_map",
-        UidMap = "write /proc/self/uid_map",
-        UnshareTime = "unshare CLONE_NEWTIME",
-        TimeOffsets = "write /proc/self/timens_offsets",
-        SetnsTime = "setns CLONE_NEWTIME",
-        Sethostname = "sethostname",
-        Propagation = "mount --make-r",
-        Chroot = "chroot",
-        Chdir = "chdir",
-        ProcPrivate = "mount --make-rprivate",
-        MountProc = "mount proc on",
-        LoopbackUp = "bring up lo",
-        CloneCommand = "clone COMMAND",
-        Execve = "execve",
-    }
+/// How the outer nsinit's child comes to life, decided once from the
+/// configuration.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Plan {
+    /// The child is PID 1 of a new PID namespace and COMMAND its child.
+    pub init: bool,
+    pub style: Style,
+    /// A pipe: the fork-style child's way to report, and the lifeline of a
+    /// child in a new PID namespace.
+    pub pipe: bool,
 }
 
-impl Step {
-    /// `sethostname box`, `chdir /srv`, `execve sh`: the step and what it
-    /// was applied to.
-    fn describe(self, l: &mut Line, cfg: &Config) {
-        l.s(self.name());
-        let arg = match self {
-            Step::Sethostname => cfg.hostname,
-            Step::Propagation => Some(match cfg.propagation {
-                crate::cli::Propagation::Slave => &b"slave /"[..],
-                crate::cli::Propagation::Shared => b"shared /",
-                _ => b"private /",
-            }),
-            Step::Chroot => cfg.root.map(|d| d.bytes()),
-            Step::Chdir => Some(cfg.wd.unwrap_or(z!("/")).bytes()),
-            Step::MountProc | Step::ProcPrivate => cfg.mount_proc.map(|d| d.bytes()),
-            Step::Execve => Some(cfg.name.bytes()),
-            _ => None,
+impl Plan {
+    pub fn of(cfg: &Config) -> Plan {
+        let init = cfg.has(k::CLONE_NEWPID) && !cfg.exec;
+        // setns(2) into a time namespace refuses a process that shares its
+        // memory: a -T child cannot be a CLONE_VM one.
+        let style = if init || cfg.time {
+            Style::Fork
+        } else {
+            Style::Vfork
         };
-        if let Some(a) = arg {
-            // "mount --make-r" + "private /" reads as mount(8) would say it.
-            if self != Step::Propagation {
-                l.s(b" ");
-            }
-            l.s(a);
-        }
-    }
-
-    /// Advice for the errors a user can do something about.
-    fn hint(self, e: Errno, cfg: &Config) -> Option<&'static str> {
-        let user = cfg.has(k::CLONE_NEWUSER);
-        Some(match (self, e) {
-            (Step::Clone | Step::UnshareTime, Errno::EPERM) if user => {
-                "user namespaces may be disabled (sysctl user.max_user_namespaces)"
-            }
-            (Step::Clone | Step::UnshareTime, Errno::EPERM) => "needs CAP_SYS_ADMIN, or add --user",
-            (Step::Clone | Step::UnshareTime, Errno::ENOSPC) => {
-                "namespace limit reached (/proc/sys/user/max_*)"
-            }
-            (Step::Clone, Errno::EINVAL) => "the kernel lacks a requested namespace",
-            (Step::UnshareTime, Errno::EINVAL) => "the kernel lacks time namespaces",
-            (Step::MountProc, Errno::EPERM) if user && !cfg.has(k::CLONE_NEWPID) => {
-                "a user namespace cannot mount the host's proc: add --pid"
-            }
-            (Step::Sethostname, Errno::EPERM) => "needs CAP_SYS_ADMIN: add --user",
-            (Step::ProcPrivate, Errno::EINVAL) => {
-                "--mount-proc with --propagation=shared or unchanged needs DIR to be a mount point"
-            }
-            _ => return None,
-        })
-    }
-}
-
-/// `-v`: one line per step, before it runs.
-pub fn verbose(cfg: &Config, step: Step) {
-    if cfg.verbose {
-        let mut l = Line::msg();
-        step.describe(&mut l, cfg);
-        l.eprint();
+        let pipe = style == Style::Fork || (cfg.has(k::CLONE_NEWPID) && !cfg.no_kill_child);
+        Plan { init, style, pipe }
     }
 }
 
 /// What a child needs, shared (Vfork) or copied (Fork) from the parent.
 pub struct Ctx<'a> {
     cfg: &'a Config<'a>,
+    plan: Plan,
     p: Process,
     /// COMMAND's argv.
     argv: Argv<'a>,
     outside: Outside,
     /// The signal mask nsinit was started with, for COMMAND.
-    mask: sys::SigSet,
+    mask: SigSet,
+    /// Our PID, for the child's lifeline check.
+    parent: i32,
+    /// nsinit runs in the foreground of a terminal on stdin: COMMAND's
+    /// process group gets the terminal.
+    tty: bool,
+    /// The pipe of `Plan::pipe`, or -1.
     rd: i32,
     wr: i32,
-    /// The child is PID 1 of a new PID namespace and COMMAND its child.
-    init: bool,
-    /// nsinit runs in the foreground of a terminal on stdin: COMMAND gets
-    /// a process group of its own and the terminal with it, so that the
-    /// terminal's signals (Ctrl-C, Ctrl-Z) reach COMMAND alone, once.
-    tty: bool,
+    /// A `CLONE_VM` child's failure, written into the memory it shares with
+    /// the process that cloned it (`Failure::encode`; 0 for none).
+    failed: AtomicU64,
 }
 
 impl<'a> Ctx<'a> {
-    /// Everything a `launch` needs but its pipe. Signals must be blocked
-    /// by now (`mask` is what COMMAND gets back).
+    /// Everything a `launch` needs. Signals must be blocked by now
+    /// (`mask` is what COMMAND gets back).
     pub fn new(
         cfg: &'a Config<'a>,
         p: &Process,
         argv: Argv<'a>,
-        mask: sys::SigSet,
+        mask: SigSet,
         tty: bool,
     ) -> Ctx<'a> {
-        let outside = if cfg.has(k::CLONE_NEWUSER) {
-            Outside {
-                uid: sys::geteuid(),
-                gid: sys::getegid(),
-            }
-        } else {
-            Outside { uid: 0, gid: 0 }
-        };
         Ctx {
             cfg,
+            plan: Plan::of(cfg),
             p: *p,
             argv,
-            outside,
+            outside: Outside::of(cfg),
             mask,
+            parent: sys::getpid(),
+            tty,
             rd: -1,
             wr: -1,
-            init: cfg.has(k::CLONE_NEWPID) && !cfg.exec,
-            tty,
+            failed: AtomicU64::new(0),
         }
     }
 }
 
-/// Runs COMMAND as `cfg` says; returns nsinit's exit status.
-pub fn run(cfg: &Config, p: &Process) -> u8 {
-    match start(cfg, p) {
-        Ok(code) => code,
-        Err((step, e)) => report(cfg, step, e),
-    }
-}
-
-fn at(step: Step) -> impl Fn(Errno) -> (Step, Errno) {
-    move |e| (step, e)
-}
-
-fn start(cfg: &Config, p: &Process) -> Result<u8, (Step, Errno)> {
+/// Runs COMMAND as `cfg` says; returns nsinit's exit status. Every signal
+/// is blocked already (since `main`'s first call), so that none falls
+/// between the child's birth and the first sigtimedwait; `mask` is the one
+/// nsinit was started with, which COMMAND gets back.
+pub fn run(cfg: &Config, p: &Process, mask: SigSet) -> u8 {
     // COMMAND as our direct child, outside a PID namespace of its own:
     // become the reaper of its orphans, as an init would be.
     if cfg.subreaper || !cfg.has(k::CLONE_NEWPID) {
-        verbose(cfg, Step::Subreaper);
-        sys::set_child_subreaper().map_err(at(Step::Subreaper))?;
+        step::verbose(cfg.verbose, Step::Subreaper, None);
+        if let Err(e) = sys::set_child_subreaper() {
+            return report(cfg, Failure::new(Step::Subreaper, e));
+        }
     }
     // A SIG_IGN inherited for SIGCHLD would make the kernel reap our child
     // itself and take its status with it.
     let _ = sys::sigdefault(k::SIGCHLD);
-    // Blocked before clone so that no signal falls between the child's
-    // birth and the first sigtimedwait; the child restores `mask` for
-    // COMMAND.
-    let mask = sys::sigprocmask(k::SIG_BLOCK, &!0).map_err(at(Step::Sigmask))?;
     let tty = sys::tcgetpgrp(0).is_ok_and(|fg| fg == sys::getpgrp());
     let argv = match cfg.command {
         0 => Argv::shell(),
         i => p.args_from(i),
     };
     let mut ctx = Ctx::new(cfg, p, argv, mask, tty);
-    let pid = launch(&mut ctx)?;
-    Ok(supervise(pid, &ctx, !ctx.init, false))
+    let pid = match launch(&mut ctx) {
+        Ok(pid) => pid,
+        Err(f) => return report(cfg, f),
+    };
+    // The supervisor holds no directory: a volume nsinit was started in
+    // can be unmounted while COMMAND runs.
+    let _ = sys::chdir(crate::cstr!("/"));
+    let s = crate::init::Supervisor {
+        policy: &cfg.policy,
+        child: pid,
+        command: !ctx.plan.init,
+        tty,
+        pid1: false,
+        me: ctx.parent,
+        jobs: ctx.rd,
+    };
+    crate::init::supervise(&s)
 }
 
-/// Clones the child and waits for its word through the error pipe:
-/// returns its PID once COMMAND (or the init, which has launched COMMAND)
-/// runs, or the step that failed, with the child already collected.
-pub fn launch(ctx: &mut Ctx) -> Result<i32, (Step, Errno)> {
+/// Clones the child and waits until COMMAND (or the init, which has
+/// launched COMMAND) runs: returns its PID, or the failure, with the child
+/// already collected.
+pub fn launch(ctx: &mut Ctx) -> Result<i32, Failure> {
     let cfg = ctx.cfg;
-    (ctx.rd, ctx.wr) = sys::pipe().map_err(at(Step::Pipe))?;
-    let style = if ctx.init || cfg.time {
-        Style::Fork
-    } else {
-        Style::Vfork
-    };
-    verbose(cfg, Step::Clone);
-    let pid = sys::clone(style, cfg.clone_flags | k::SIGCHLD, child, &*ctx);
-    let _ = sys::close(ctx.wr);
-    let mut rec = [0u8; 4];
-    let n = sys::read(ctx.rd, &mut rec);
-    let _ = sys::close(ctx.rd);
-    let pid = pid.map_err(at(Step::Clone))?;
-    if let Ok(4) = n {
-        // The child failed and is exiting: collect it, then say why.
+    if ctx.plan.pipe {
+        (ctx.rd, ctx.wr) = pipe().map_err(|e| Failure::new(Step::Pipe, e))?;
+    }
+    ctx.failed.store(0, Relaxed);
+    step::verbose(cfg.verbose, Step::Clone, None);
+    let pid = rt::clone(ctx.plan.style, cfg.ns, Stack::First, child, &*ctx);
+    let mut failed = Failure::decode(ctx.failed.load(Relaxed));
+    if ctx.plan.pipe {
+        let _ = sys::close(ctx.wr);
+        if ctx.plan.style == Style::Fork {
+            // Blocks until the child writes a failure, or every write end
+            // is closed: COMMAND exec'd, or the init has said it did (and
+            // keeps its end only as a terminal's job-control line).
+            let mut rec = [0u8; 8];
+            if let (Ok(8), Ok(_)) = (sys::read(ctx.rd, &mut rec), &pid) {
+                failed = Failure::decode(u64::from_le_bytes(rec));
+            }
+        }
+        if !(ctx.plan.init && ctx.tty) || failed.is_some() || pid.is_err() {
+            let _ = sys::close(ctx.rd);
+            ctx.rd = -1;
+        }
+    }
+    let pid = pid.map_err(|e| Failure::new(Step::Clone, e))?;
+    if let Some(f) = failed {
+        // The child failed and has exited: collect it, then say why.
         let _ = sys::wait4(pid, 0);
-        let step = Step::from_u8(rec[0]).unwrap_or(Step::Clone);
-        return Err((
-            step,
-            Errno::new(u16::from_le_bytes([rec[2], rec[3]]) as i32),
-        ));
+        return Err(f);
     }
     Ok(pid)
 }
 
-fn supervise(child: i32, ctx: &Ctx, command: bool, pid1: bool) -> u8 {
-    let s = crate::init::Supervise {
-        cfg: ctx.cfg,
-        command,
-        tty: ctx.tty,
-        pid1,
-    };
-    crate::init::supervise(child, &s)
+/// A close-on-exec pipe whose ends are above stdio, wherever fds 0-2 are
+/// closed and however low `RLIMIT_NOFILE` is.
+fn pipe() -> sys::Result<(i32, i32)> {
+    crate::ops::with_fd_room(|| {
+        let (rd, wr) = sys::pipe()?;
+        match (above_stdio(rd), above_stdio(wr)) {
+            (Ok(rd), Ok(wr)) => Ok((rd, wr)),
+            (a, b) => {
+                for fd in [a, b].into_iter().flatten() {
+                    let _ = sys::close(fd);
+                }
+                Err(Errno::EMFILE)
+            }
+        }
+    })
+}
+
+/// `fd`, or a copy of it numbered 3 or above if it is 0, 1 or 2: with
+/// stdio closed, the pipe would land there and our own messages on stderr
+/// would go into it.
+fn above_stdio(fd: i32) -> sys::Result<i32> {
+    if fd > 2 {
+        return Ok(fd);
+    }
+    let r = sys::dup_above(fd, 3);
+    let _ = sys::close(fd);
+    r
 }
 
 /// The clone child: lifeline, namespace contents, then COMMAND — directly,
 /// or as the child of the init this process becomes.
 fn child(ctx: &Ctx) -> ! {
     let cfg = ctx.cfg;
-    // Our copy of the read end would keep the pipe readable after the
-    // parent's death and blind the lifeline check.
-    let _ = sys::close(ctx.rd);
+    let plan = ctx.plan;
+    let shared = plan.style == Style::Vfork;
+    if plan.pipe {
+        // Our copy of the read end would keep the pipe readable after the
+        // parent's death and blind the lifeline check.
+        let _ = sys::close(ctx.rd);
+    }
     if !cfg.no_kill_child {
         if let Err(e) = sys::set_pdeathsig(k::SIGKILL) {
-            fail(ctx, Step::Lifeline, e);
+            fail(ctx, shared, Failure::new(Step::Lifeline, e));
         }
         // The parent may have died before the prctl took effect, in which
-        // case no signal is coming: no reader left on the pipe means so.
-        if let Ok(ev) = sys::poll1(ctx.wr, k::POLLOUT, 0) {
-            if ev & k::POLLERR != 0 {
-                sys::exit(125);
-            }
+        // case no signal is coming.
+        let orphaned = if plan.pipe {
+            sys::poll_now(ctx.wr, k::POLLOUT).is_ok_and(|ev| ev & k::POLLERR != 0)
+        } else {
+            sys::getppid() != ctx.parent
+        };
+        if orphaned {
+            sys::exit(125);
         }
     }
-    if let Err((step, e)) = ns::setup(cfg, ctx.outside) {
-        fail(ctx, step, e);
+    if let Err(f) = ops::run(cfg, ctx.outside) {
+        fail(ctx, shared, f);
     }
-    if ctx.init {
-        let pid = match sys::clone(Style::Vfork, k::SIGCHLD, command, ctx) {
-            Ok(pid) => pid,
-            Err(e) => fail(ctx, Step::CloneCommand, e),
-        };
-        // COMMAND has exec'd (or failed and written its record): the pipe
-        // is done with, and the outer nsinit sees its end-of-file.
-        let _ = sys::close(ctx.wr);
-        sys::exit(supervise(pid, ctx, true, true));
+    if plan.init {
+        init(ctx)
     }
-    command(ctx)
+    command(ctx, shared)
 }
 
-/// COMMAND's side: its own process group if it is to have the terminal
-/// or its group's signals, its original signal mask, then execvp.
-fn command(ctx: &Ctx) -> ! {
-    if ctx.tty || ctx.cfg.pgroup {
-        // Best effort, as in a shell: COMMAND runs either way. Signals are
-        // still blocked, so taking the terminal raises no SIGTTOU.
-        let _ = sys::setpgid(0, 0);
-        if ctx.tty {
-            let _ = sys::tcsetpgrp(0, sys::getpgrp());
-        }
+/// PID 1 of the new PID namespace: in a process group of its own (a
+/// signal to the caller's group reaches it once, from the outer nsinit),
+/// it starts COMMAND and supervises it.
+fn init(ctx: &Ctx) -> ! {
+    let _ = sys::setpgid(0, 0);
+    let pid = match rt::clone(
+        Style::Vfork,
+        Default::default(),
+        Stack::Second,
+        run_command,
+        ctx,
+    ) {
+        Ok(pid) => pid,
+        Err(e) => fail(ctx, false, Failure::new(Step::CloneCommand, e)),
+    };
+    if let Some(f) = Failure::decode(ctx.failed.load(Relaxed)) {
+        // COMMAND failed in our memory: pass it on to the outer nsinit.
+        let _ = sys::wait4(pid, 0);
+        fail(ctx, false, f);
+    }
+    // COMMAND runs. At a terminal, keep the pipe: the outer nsinit learns
+    // through it when COMMAND stops (Ctrl-Z), which it cannot see from
+    // outside our PID namespace; say "running" with an empty record.
+    let jobs = if ctx.tty {
+        let _ = sys::write(ctx.wr, &0u64.to_le_bytes());
+        ctx.wr
+    } else {
+        let _ = sys::close(ctx.wr);
+        -1
+    };
+    let _ = sys::chdir(crate::cstr!("/"));
+    let s = crate::init::Supervisor {
+        policy: &ctx.cfg.policy,
+        child: pid,
+        command: true,
+        tty: ctx.tty,
+        pid1: true,
+        me: 1,
+        jobs,
+    };
+    sys::exit(crate::init::supervise(&s))
+}
+
+fn run_command(ctx: &Ctx) -> ! {
+    command(ctx, true)
+}
+
+/// COMMAND's side: a process group of its own, as tini gives it (so a
+/// signal to the caller's group reaches it once, forwarded), the terminal
+/// if we had it, its original signal mask, then execvp.
+fn command(ctx: &Ctx, shared: bool) -> ! {
+    let _ = sys::setpgid(0, 0);
+    if ctx.tty {
+        // Signals are still blocked, so taking the terminal raises no
+        // SIGTTOU.
+        let _ = sys::tcsetpgrp(0, sys::getpgrp());
+    }
+    step::verbose(ctx.cfg.verbose, Step::Execve, Some(ctx.cfg.name.bytes()));
+    if ctx.cfg.verbose {
+        // A write to a dead stderr raised a SIGPIPE that is pending here,
+        // blocked: it is ours, not COMMAND's to die of.
+        let _ = sys::sigtimedwait(&sys::sigbit(k::SIGPIPE), Some(&ZERO));
     }
     let _ = sys::sigprocmask(k::SIG_SETMASK, &ctx.mask);
-    verbose(ctx.cfg, Step::Execve);
     let e = execvp(ctx);
-    fail(ctx, Step::Execve, e)
+    fail(ctx, shared, Failure::new(Step::Execve, e))
 }
 
-/// Tells the outer nsinit which step failed and why, then exits with the
-/// status that step stands for.
-fn fail(ctx: &Ctx, step: Step, e: Errno) -> ! {
-    let [lo, hi] = (e.into_raw() as u16).to_le_bytes();
-    let _ = sys::write(ctx.wr, &[step as u8, 0, lo, hi]);
-    sys::exit(status_of(step, e))
-}
+const ZERO: k::timespec = k::timespec {
+    tv_sec: 0,
+    tv_nsec: 0,
+};
 
-/// 127 when COMMAND was not found, 126 when it could not be run, 125 for
-/// nsinit's own failures (env(1), chroot(1), timeout(1), docker).
-pub fn status_of(step: Step, e: Errno) -> u8 {
-    match (step, e) {
-        (Step::Execve, Errno::ENOENT) => 127,
-        (Step::Execve, _) => 126,
-        _ => 125,
+/// Tells the nsinit that reports which step failed and why — through the
+/// memory we share with it, or the pipe — then exits with the status
+/// that step stands for.
+fn fail(ctx: &Ctx, shared: bool, f: Failure) -> ! {
+    if shared {
+        // Read by the parent once we are gone: it sleeps in clone(2)
+        // until then.
+        ctx.failed.store(f.encode(), Relaxed);
+    } else {
+        let _ = sys::write(ctx.wr, &f.encode().to_le_bytes());
     }
+    sys::exit(f.status())
 }
 
-/// `nsinit: <step>: <ERRNO> (<text>)[; <hint>]`, and the exit status.
-fn report(cfg: &Config, step: Step, e: Errno) -> u8 {
-    let mut l = Line::msg();
-    step.describe(&mut l, cfg);
-    l.s(b": ").errno(e.into_raw());
-    if let Some(h) = step.hint(e, cfg) {
-        l.s(b"; ").s(h.as_bytes());
-    }
-    l.eprint();
-    status_of(step, e)
+/// `nsinit: <step> <operand>: <ERRNO> (<text>)[; <hint>]`, and the exit
+/// status.
+pub fn report(cfg: &Config, f: Failure) -> u8 {
+    step::report(f, ops::operand_of(cfg, f), cfg.ns)
 }
 
 /// The default search path when PATH is unset: what execvp and env(1) use
 /// on Linux distributions.
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// execvp(3) without the shell fallback: COMMAND with a slash is a path;
-/// otherwise each PATH entry in turn (an empty one is the working
-/// directory). Returns only on failure: EACCES if some candidate existed
-/// but could not be run, else the last "not there" error.
+/// execvp(3): COMMAND with a slash is a path; otherwise each PATH entry in
+/// turn (an empty one is the working directory). A file the kernel cannot
+/// run but that exists (ENOEXEC: a script without `#!`) is run by
+/// `/bin/sh`, as execvp and unshare(1) do. Returns only on failure: EACCES
+/// if some candidate existed but could not be run, else the last "not
+/// there" error.
 fn execvp(ctx: &Ctx) -> Errno {
     let cmd = ctx.cfg.name;
-    let (argv, p) = (ctx.argv, &ctx.p);
-    let envp = p.envp();
     let name = cmd.bytes();
     if name.contains(&b'/') {
-        return sys::execve(cmd, argv, envp);
+        return exec(ctx, cmd);
     }
     if name.is_empty() {
         return Errno::ENOENT;
     }
-    let path = p.getenv(b"PATH=").map_or(DEFAULT_PATH, |v| v.bytes());
+    let path = ctx.p.getenv(b"PATH=").map_or(DEFAULT_PATH, |v| v.bytes());
     let mut buf = [0u8; 4096];
     let mut err = Errno::ENOENT;
     for dir in path.split(|&b| b == b':') {
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
         let len = dir.len() + 1 + name.len();
         if len >= buf.len() {
-            err = Errno::ENAMETOOLONG;
+            // Too long to be a path: not here, as execvp skips it.
             continue;
         }
         buf[..dir.len()].copy_from_slice(dir);
         buf[dir.len()] = b'/';
         buf[dir.len() + 1..len].copy_from_slice(name);
         buf[len] = 0;
-        let full = Zstr::lit(&buf[..=len]);
-        match sys::execve(full, argv, envp) {
+        match exec(ctx, Zstr::lit(&buf[..=len])) {
             // Not here: try the next directory, remembering a candidate we
             // were refused, as execvp does.
             Errno::EACCES => err = Errno::EACCES,
@@ -372,29 +390,16 @@ fn execvp(ctx: &Ctx) -> Errno {
     err
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn step_names_line_up() {
-        assert_eq!(Step::Subreaper.name(), b"prctl PR_SET_CHILD_SUBREAPER");
-        assert_eq!(Step::MountProc.name(), b"mount proc on");
-        assert_eq!(Step::Execve.name(), b"execve");
-        assert_eq!(Step::NAMES.split(|&b| b == 0).count(), Step::ALL.len() + 1);
-        assert_eq!(Step::ALL.len(), Step::Execve as usize + 1);
-        for b in 0..=Step::Execve as u8 {
-            assert_eq!(Step::from_u8(b).map(|s| s as u8), Some(b));
+/// execve of `path`, and of `/bin/sh path ARG...` when the kernel finds no
+/// format it knows in it.
+fn exec(ctx: &Ctx, path: Zstr) -> Errno {
+    let envp = ctx.p.envp();
+    match sys::execve(path, ctx.argv, envp) {
+        Errno::ENOEXEC if ctx.cfg.command > 0 => {
+            let argv = ctx.p.script_argv(ctx.cfg.command, path);
+            let _ = sys::execve(crate::cstr!("/bin/sh"), argv, envp);
+            Errno::ENOEXEC
         }
-        assert_eq!(Step::from_u8(Step::Execve as u8 + 1), None);
-    }
-
-    #[test]
-    fn statuses_of_failures() {
-        assert_eq!(status_of(Step::Execve, Errno::ENOENT), 127);
-        assert_eq!(status_of(Step::Execve, Errno::EACCES), 126);
-        assert_eq!(status_of(Step::Execve, Errno::ENOEXEC), 126);
-        assert_eq!(status_of(Step::Clone, Errno::EPERM), 125);
-        assert_eq!(status_of(Step::MountProc, Errno::ENOENT), 125);
+        e => e,
     }
 }

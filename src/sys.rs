@@ -1,14 +1,16 @@
 //! One thin wrapper per system call, named after the kernel's entry point,
-//! returning `Result<usize, Errno>`. No policy lives here (that is `ns`,
-//! `spawn` and `init`); this is the only module besides `arch` with
-//! `unsafe` code, and each block says why it holds.
+//! returning `Result<_, Errno>`. No policy lives here (that is `ops`,
+//! `spawn` and `init`); this is the only module besides `arch` and `rt`
+//! with `unsafe` code, and each block says why it holds.
+//!
+//! Only calls that every architecture has: `openat`, `dup3`, `ppoll`,
+//! never `open`, `dup2` or `poll`, which arm64 and RISC-V lack.
 //!
 //! Pointers cross into the kernel as `usize`; every wrapper derives them
 //! from Rust references or from the process's initial stack, so the kernel
 //! reads and writes only memory we own for as long as the call lasts.
 
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
 use linux_raw_sys::general as k;
 pub use syscalls::Errno;
 use syscalls::{syscall, Sysno};
@@ -43,6 +45,21 @@ impl<'a> Zstr<'a> {
         }
     }
 
+    /// The string at `s`, up to and including its NUL.
+    ///
+    /// # Safety
+    /// `s` points at a NUL-terminated string that lives for `'a`.
+    pub unsafe fn from_ptr(s: *const u8) -> Zstr<'a> {
+        let mut n = 0;
+        // SAFETY: every byte up to and including the NUL is readable; we
+        // stop at the NUL.
+        while unsafe { *s.add(n) } != 0 {
+            n += 1;
+        }
+        // SAFETY: n + 1 bytes, the NUL included, are readable for 'a.
+        Zstr(unsafe { core::slice::from_raw_parts(s, n + 1) })
+    }
+
     /// Without the NUL.
     pub fn bytes(&self) -> &'a [u8] {
         &self.0[..self.0.len() - 1]
@@ -58,14 +75,62 @@ impl<'a> Zstr<'a> {
     }
 }
 
-/// A `Zstr` literal: `z!("/proc")`.
+/// A `Zstr` literal: `cstr!("/proc")`.
 #[macro_export]
-macro_rules! z {
+macro_rules! cstr {
     ($s:literal) => {{
         // A constant: the NUL check happens at compile time.
         const Z: $crate::sys::Zstr<'static> = $crate::sys::Zstr::lit(concat!($s, "\0").as_bytes());
         Z
     }};
+}
+
+/// A NULL-terminated array of C strings, for execve: from the initial
+/// stack (`rt::Process`), or an `ArgvBuf` of nsinit's own making.
+#[derive(Clone, Copy)]
+pub struct Argv<'a>(*const *const u8, PhantomData<&'a [u8]>);
+
+impl<'a> Argv<'a> {
+    /// # Safety
+    /// `p` points at a NULL-terminated array of pointers to NUL-terminated
+    /// strings, all of which live for `'a`.
+    pub unsafe fn from_raw(p: *const *const u8) -> Argv<'a> {
+        Argv(p, PhantomData)
+    }
+
+    /// The strings, in order.
+    pub fn iter(self) -> impl Iterator<Item = Zstr<'a>> {
+        let mut p = self.0;
+        core::iter::from_fn(move || {
+            // SAFETY: the array is NULL-terminated (from_raw's contract),
+            // and we never step past the NULL.
+            let s = unsafe { *p };
+            if s.is_null() {
+                return None;
+            }
+            // SAFETY: not at the NULL yet, so the next slot is in the array.
+            p = unsafe { p.add(1) };
+            // SAFETY: a string of the array, which lives for 'a.
+            Some(unsafe { Zstr::from_ptr(s) })
+        })
+    }
+}
+
+/// Up to three words as an `Argv`, NULL-terminated.
+pub struct ArgvBuf<'a>([*const u8; 4], PhantomData<&'a [u8]>);
+
+impl<'a> ArgvBuf<'a> {
+    pub fn new(words: &[Zstr<'a>]) -> ArgvBuf<'a> {
+        let mut a = [core::ptr::null(); 4];
+        for (slot, w) in a[..3].iter_mut().zip(words) {
+            *slot = w.0.as_ptr();
+        }
+        ArgvBuf(a, PhantomData)
+    }
+
+    pub fn argv(&self) -> Argv<'_> {
+        Argv(self.0.as_ptr(), PhantomData)
+    }
 }
 
 /// `write(2)`.
@@ -106,10 +171,29 @@ pub fn is_open(fd: i32) -> bool {
     unsafe { syscall!(Sysno::fcntl, fd, c(k::F_GETFD)) }.is_ok()
 }
 
-/// `dup2(2)`.
-pub fn dup2(old: i32, new: i32) -> Result<usize> {
+/// `fcntl(2)` `F_DUPFD_CLOEXEC`: a close-on-exec copy of `fd` numbered
+/// `min` or above.
+pub fn dup_above(fd: i32, min: i32) -> Result<i32> {
     // SAFETY: no memory is passed.
-    unsafe { syscall!(Sysno::dup2, old, new) }
+    unsafe { syscall!(Sysno::fcntl, fd, c(k::F_DUPFD_CLOEXEC), min) }.map(|fd| fd as i32)
+}
+
+/// `fcntl(2)` `F_SETOWN`: who gets the SIGIO of an `O_ASYNC` descriptor.
+pub fn fcntl_setown(fd: i32, pid: i32) -> Result<usize> {
+    // SAFETY: no memory is passed.
+    unsafe { syscall!(Sysno::fcntl, fd, c(k::F_SETOWN), pid) }
+}
+
+/// `fcntl(2)` `F_SETFL`: the file status flags (`O_ASYNC`, `O_NONBLOCK`).
+pub fn fcntl_setfl(fd: i32, flags: u32) -> Result<usize> {
+    // SAFETY: no memory is passed.
+    unsafe { syscall!(Sysno::fcntl, fd, c(k::F_SETFL), c(flags)) }
+}
+
+/// `dup3(2)`, without `O_CLOEXEC`: `new` is to be inherited.
+pub fn dup3(old: i32, new: i32) -> Result<usize> {
+    // SAFETY: no memory is passed.
+    unsafe { syscall!(Sysno::dup3, old, new, 0) }
 }
 
 /// `mkdirat(2)` relative to the working directory.
@@ -139,15 +223,28 @@ pub fn pipe() -> Result<(i32, i32)> {
     Ok((fds[0], fds[1]))
 }
 
-/// `poll(2)` on one descriptor: returns its `revents`.
-pub fn poll1(fd: i32, events: u32, timeout_ms: i32) -> Result<u32> {
+/// `ppoll(2)` on one descriptor without waiting: returns its `revents`.
+pub fn poll_now(fd: i32, events: u32) -> Result<u32> {
     let mut p = k::pollfd {
         fd,
         events: events as i16,
         revents: 0,
     };
-    // SAFETY: one pollfd, live for the call.
-    unsafe { syscall!(Sysno::poll, &mut p as *mut k::pollfd, 1, timeout_ms) }?;
+    let zero = k::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: one pollfd and a timespec, live for the call; no sigmask.
+    unsafe {
+        syscall!(
+            Sysno::ppoll,
+            &mut p as *mut k::pollfd,
+            1,
+            &zero as *const k::timespec,
+            0,
+            0
+        )
+    }?;
     Ok(p.revents as u16 as u32)
 }
 
@@ -157,11 +254,6 @@ pub fn exit(code: u8) -> ! {
     unsafe {
         let _ = syscall!(Sysno::exit_group, code as usize);
     }
-    unreachable_ud()
-}
-
-/// For the `-> !` wrappers, after a call the kernel never returns from.
-fn unreachable_ud() -> ! {
     loop {
         core::hint::spin_loop();
     }
@@ -171,6 +263,12 @@ fn unreachable_ud() -> ! {
 pub fn getpid() -> i32 {
     // SAFETY: no arguments; cannot fail.
     unsafe { syscall!(Sysno::getpid) }.unwrap_or(0) as i32
+}
+
+/// `getppid(2)`: 0 when the parent is outside our PID namespace.
+pub fn getppid() -> i32 {
+    // SAFETY: no arguments; cannot fail.
+    unsafe { syscall!(Sysno::getppid) }.unwrap_or(0) as i32
 }
 
 /// `geteuid(2)`, `getegid(2)`.
@@ -216,7 +314,7 @@ pub fn monotonic_ns() -> u64 {
         tv_nsec: 0,
     };
     // SAFETY: the kernel fills one live timespec. (A syscall, not the vDSO:
-    // nsinit does not parse the auxiliary vector to find it.)
+    // nsinit does not parse the vDSO's ELF to find it.)
     let _ = unsafe {
         syscall!(
             Sysno::clock_gettime,
@@ -254,6 +352,11 @@ pub fn wait4(pid: i32, options: u32) -> Result<(i32, i32)> {
 pub type SigSet = u64;
 pub const SIGSET_SIZE: usize = core::mem::size_of::<SigSet>();
 
+/// The set holding signal `sig` alone.
+pub const fn sigbit(sig: u32) -> SigSet {
+    1 << (sig - 1)
+}
+
 /// `rt_sigprocmask(2)`: returns the previous mask.
 pub fn sigprocmask(how: u32, set: &SigSet) -> Result<SigSet> {
     let mut old: SigSet = 0;
@@ -270,69 +373,77 @@ pub fn sigprocmask(how: u32, set: &SigSet) -> Result<SigSet> {
     Ok(old)
 }
 
+/// Who sent a signal, from its `siginfo_t`: the fields every sender fills.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct SigInfo {
+    pub signo: u32,
+    /// `SI_USER` (0) from kill(2), > 0 when the kernel raised it.
+    pub code: i32,
+    /// The sender's PID as our PID namespace sees it (0: from outside).
+    pub pid: i32,
+}
+
 /// `rt_sigtimedwait(2)`: take one pending signal of `set`, waiting at most
-/// `timeout` (forever when `None`). Returns the signal number.
-pub fn sigtimedwait(set: &SigSet, timeout: Option<&k::timespec>) -> Result<u32> {
+/// `timeout` (forever when `None`).
+pub fn sigtimedwait(set: &SigSet, timeout: Option<&k::timespec>) -> Result<SigInfo> {
+    // siginfo_t is 128 bytes: si_signo, si_errno, si_code (three ints),
+    // padding to 8, then the union, whose kill(2) form starts with si_pid.
+    let mut info = [0i32; 32];
     let ts = timeout.map_or(0, |t| t as *const k::timespec as usize);
-    // SAFETY: set and timeout are live for the call; no siginfo is asked for.
+    // SAFETY: set, info and timeout are live for the call; info has the
+    // kernel's 128 bytes.
     unsafe {
         syscall!(
             Sysno::rt_sigtimedwait,
             set as *const SigSet,
-            0,
+            info.as_mut_ptr(),
             ts,
             SIGSET_SIZE
         )
-    }
-    .map(|s| s as u32)
+    }?;
+    Ok(SigInfo {
+        signo: info[0] as u32,
+        code: info[2],
+        pid: info[4],
+    })
 }
 
 /// `rt_sigaction(2)` setting `sig` to `SIG_DFL` (no handler, so no
-/// restorer is needed).
-pub fn sigdefault(sig: u32) -> Result<usize> {
+/// restorer is needed); returns whether it was ignored (`SIG_IGN`) before.
+pub fn sigdefault(sig: u32) -> Result<bool> {
     // SAFETY: all-zero is a valid kernel_sigaction: SIG_DFL, no flags, no
     // restorer, empty mask.
     let act: k::kernel_sigaction = unsafe { core::mem::zeroed() };
-    // SAFETY: act is live for the call; the old action is not asked for.
+    // SAFETY: as above, for the old action the kernel fills in.
+    let mut old: k::kernel_sigaction = unsafe { core::mem::zeroed() };
+    // SAFETY: both actions are live for the call.
     unsafe {
         syscall!(
             Sysno::rt_sigaction,
             c(sig),
             &act as *const k::kernel_sigaction,
-            0,
+            &mut old as *mut k::kernel_sigaction,
             SIGSET_SIZE
         )
-    }
+    }?;
+    Ok(old.sa_handler_kernel.map_or(0, |h| h as usize) == 1)
+}
+
+/// `prctl(2)` with an integer argument (the options nsinit uses take no
+/// pointers).
+fn prctl(option: u32, arg: usize) -> Result<usize> {
+    // SAFETY: these options take integers, not pointers.
+    unsafe { syscall!(Sysno::prctl, c(option), arg, 0, 0, 0) }
 }
 
 /// `prctl(2)` `PR_SET_PDEATHSIG`: `sig` when our parent dies.
 pub fn set_pdeathsig(sig: u32) -> Result<usize> {
-    // SAFETY: this option takes an integer, not a pointer.
-    unsafe {
-        syscall!(
-            Sysno::prctl,
-            c(linux_raw_sys::prctl::PR_SET_PDEATHSIG),
-            c(sig),
-            0,
-            0,
-            0
-        )
-    }
+    prctl(linux_raw_sys::prctl::PR_SET_PDEATHSIG, c(sig))
 }
 
 /// `prctl(2)` `PR_SET_CHILD_SUBREAPER`: orphaned descendants become ours.
 pub fn set_child_subreaper() -> Result<usize> {
-    // SAFETY: this option takes an integer, not a pointer.
-    unsafe {
-        syscall!(
-            Sysno::prctl,
-            c(linux_raw_sys::prctl::PR_SET_CHILD_SUBREAPER),
-            1,
-            0,
-            0,
-            0
-        )
-    }
+    prctl(linux_raw_sys::prctl::PR_SET_CHILD_SUBREAPER, 1)
 }
 
 /// `sethostname(2)`.
@@ -442,6 +553,31 @@ pub fn readlink<'a>(path: Zstr, buf: &'a mut [u8]) -> Result<Zstr<'a>> {
     Ok(Zstr(&buf[..=n]))
 }
 
+/// `prlimit64(2)` on ourselves: sets `resource` to `new` if given, and
+/// returns the limit as it was, (soft, hard).
+pub fn prlimit(resource: u32, new: Option<(u64, u64)>) -> Result<(u64, u64)> {
+    let set = new.map(|(cur, max)| k::rlimit64 {
+        rlim_cur: cur,
+        rlim_max: max,
+    });
+    let mut old = k::rlimit64 {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    let set_ptr = set.as_ref().map_or(0, |r| r as *const k::rlimit64 as usize);
+    // SAFETY: both rlimits are live for the call; pid 0 is ourselves.
+    unsafe {
+        syscall!(
+            Sysno::prlimit64,
+            0,
+            c(resource),
+            set_ptr,
+            &mut old as *mut k::rlimit64
+        )
+    }?;
+    Ok((old.rlim_cur, old.rlim_max))
+}
+
 /// `n` zeroed `u64`s of fresh anonymous memory that fork-style children do
 /// not inherit (`MADV_DONTFORK`): however large, it adds nothing to the
 /// page tables a fork copies. Never unmapped.
@@ -460,111 +596,28 @@ pub fn anon_dontfork(n: usize) -> Result<&'static mut [u64]> {
     Ok(unsafe { core::slice::from_raw_parts_mut(addr as *mut u64, n) })
 }
 
-/// `mprotect(2)`.
-fn mprotect(addr: usize, len: usize, prot: u32) -> Result<usize> {
-    // SAFETY: only changes protection of pages we own (the stack slots).
+/// `mprotect(2)` of pages of our own.
+pub fn mprotect(addr: usize, len: usize, prot: u32) -> Result<usize> {
+    // SAFETY: changes only the protection of pages, which cannot make a
+    // Rust reference dangle: the callers protect pages nothing refers to
+    // (the guard pages of the clone stacks).
     unsafe { syscall!(Sysno::mprotect, addr, len, c(prot)) }
 }
 
-/// The process's initial stack as the kernel laid it out: `argc`, the
-/// NULL-terminated `argv`, then the NULL-terminated `envp`.
-#[derive(Clone, Copy)]
-pub struct Process {
-    argc: usize,
-    argv: *const *const u8,
-    envp: *const *const u8,
-}
-
-impl Process {
-    /// # Safety
-    /// `sp` is the stack pointer the kernel handed to `_start`.
-    pub unsafe fn from_stack(sp: *const usize) -> Process {
-        // SAFETY: the kernel's layout: argc, then argc pointers and a NULL,
-        // then the environment.
-        unsafe {
-            let argc = *sp;
-            let argv = sp.add(1) as *const *const u8;
-            Process {
-                argc,
-                argv,
-                envp: argv.add(argc + 1),
-            }
-        }
-    }
-
-    pub fn argc(&self) -> usize {
-        self.argc
-    }
-
-    /// `argv[i]`, for `i < argc`.
-    pub fn arg(&self, i: usize) -> Zstr<'static> {
-        assert!(i < self.argc);
-        // SAFETY: i < argc, so argv[i] is in the array.
-        zstr(unsafe { *self.argv.add(i) })
-    }
-
-    /// `argv[from..]`, NULL-terminated as execve wants it.
-    pub fn args_from(&self, from: usize) -> Argv<'static> {
-        assert!(from < self.argc);
-        // SAFETY: from < argc: the pointer stays inside the argv array.
-        Argv(unsafe { self.argv.add(from) }, PhantomData)
-    }
-
-    pub fn envp(&self) -> Argv<'static> {
-        Argv(self.envp, PhantomData)
-    }
-
-    /// The value of environment variable `name` (given with its `=`).
-    pub fn getenv(&self, name_eq: &[u8]) -> Option<Zstr<'static>> {
-        let mut p = self.envp;
-        loop {
-            // SAFETY: envp is NULL-terminated; we stop at the NULL.
-            let s = unsafe { *p };
-            if s.is_null() {
-                return None;
-            }
-            if let Some(v) = zstr(s).with_nul().strip_prefix(name_eq) {
-                return Some(Zstr(v));
-            }
-            // SAFETY: not past the NULL yet.
-            p = unsafe { p.add(1) };
-        }
-    }
-}
-
-/// A string of the initial stack (argv or envp), which the kernel placed
-/// NUL-terminated in memory that lives as long as the process.
-fn zstr(s: *const u8) -> Zstr<'static> {
-    let mut n = 0;
-    // SAFETY: every byte up to and including the NUL is the kernel's copy
-    // of the string; we stop at the NUL.
-    while unsafe { *s.add(n) } != 0 {
-        n += 1;
-    }
-    // SAFETY: n + 1 bytes, the NUL included, are readable for 'static.
-    Zstr(unsafe { core::slice::from_raw_parts(s, n + 1) })
-}
-
-/// A NULL-terminated array of C strings, for execve: from the initial
-/// stack (`'static`), or `Words` of nsinit's own making.
-#[derive(Clone, Copy)]
-pub struct Argv<'a>(*const *const u8, PhantomData<&'a [u8]>);
-
-/// Up to three words as an `Argv`, NULL-terminated.
-pub struct Words<'a>([*const u8; 4], PhantomData<&'a [u8]>);
-
-impl<'a> Words<'a> {
-    pub fn new(words: &[Zstr<'a>]) -> Words<'a> {
-        let mut a = [core::ptr::null(); 4];
-        for (slot, w) in a[..3].iter_mut().zip(words) {
-            *slot = w.0.as_ptr();
-        }
-        Words(a, PhantomData)
-    }
-
-    pub fn argv(&self) -> Argv<'_> {
-        Argv(self.0.as_ptr(), PhantomData)
-    }
+/// Raw `clone(2)` through the trampoline (`arch::clone`).
+///
+/// # Safety
+/// As `arch::clone`: `top` is the aligned end of a stack nothing else uses
+/// while the child runs, `func(arg)` never returns, and `flags` holds no
+/// option that takes a pointer or makes a thread.
+pub unsafe fn clone(
+    flags: u32,
+    top: *mut u8,
+    func: unsafe extern "C" fn(*mut u8) -> !,
+    arg: *mut u8,
+) -> isize {
+    // SAFETY: the caller's contract.
+    unsafe { crate::arch::clone(c(flags), top, func, arg) }
 }
 
 /// `argv` of the default COMMAND of a machine's init, `/bin/sh`.
@@ -572,7 +625,7 @@ impl<'a> Words<'a> {
 struct StaticArgv([*const u8; 2]);
 // SAFETY: it points at a string literal and is never written.
 unsafe impl Sync for StaticArgv {}
-static SHELL: StaticArgv = StaticArgv([c"/bin/sh".as_ptr() as *const u8, core::ptr::null()]);
+static SHELL: StaticArgv = StaticArgv([c"/bin/sh".as_ptr().cast(), core::ptr::null()]);
 
 impl Argv<'static> {
     /// `{"/bin/sh", NULL}`.
@@ -585,97 +638,9 @@ impl Argv<'static> {
 pub fn execve(path: Zstr, argv: Argv, envp: Argv) -> Errno {
     // SAFETY: path is NUL-terminated; argv and envp are NULL-terminated
     // arrays of NUL-terminated strings, live for their lifetimes (see
-    // `Process` and `Words`).
+    // `Argv`).
     match unsafe { syscall!(Sysno::execve, path.ptr(), argv.0, envp.0) } {
         Err(e) => e,
         Ok(_) => Errno::EINVAL,
     }
-}
-
-/// Size of one clone stack, guard page included. The child runs nsinit's
-/// setup and an execvp path buffer (4 KiB); 64 KiB leaves room for
-/// unoptimised debug builds.
-const SLOT: usize = 64 * 1024;
-const PAGE: usize = 4096;
-
-/// The hand-managed clone stacks, in .bss: untouched pages cost neither
-/// file bytes nor memory. A child gets the slot after the one its parent
-/// runs on: the original nsinit runs on the kernel's stack and starts its
-/// child on slot 0; a child (fork-style, on its copy of slot 0, or one
-/// that shares our memory) starts its own on slot 1. So no two live
-/// frames ever share a slot, whoever clones.
-///
-/// Aligned at run time rather than by the linker: a page-aligned .bss
-/// would push the data segment to a new page and pad the file.
-static mut STACKS: [u8; 2 * SLOT + PAGE] = [0; 2 * SLOT + PAGE];
-
-/// A bit per slot of `STACKS` whose guard page is in place.
-static GUARDED: AtomicU8 = AtomicU8::new(0);
-
-/// How the child comes to life.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Style {
-    /// `CLONE_VM|CLONE_VFORK`: shares our memory, no page tables copied;
-    /// we sleep until it execs or exits. For children that only set up and
-    /// `execve`.
-    Vfork,
-    /// Its own copy of memory, like fork(); we go on at once. For children
-    /// that live on (an init).
-    Fork,
-}
-
-/// `clone(2)` through the trampoline: the child runs `f(arg)` on a
-/// hand-managed stack with a guard page below it; returns its PID.
-/// `flags` are the namespace flags plus the exit signal.
-pub fn clone<T>(style: Style, flags: u32, f: fn(&T) -> !, arg: &T) -> Result<i32> {
-    let first = ((&raw mut STACKS) as usize + PAGE - 1) & !(PAGE - 1);
-    // Where are we running? A local's address says.
-    let here = 0u8;
-    let sp = &here as *const u8 as usize;
-    let base = match sp.wrapping_sub(first) / SLOT {
-        0 => first + SLOT,
-        1 => return Err(Errno::EAGAIN),
-        _ => first,
-    };
-    // The guard: a stack overflow faults instead of running into the slot
-    // below (or the data before it). Set once per slot and kept: a child
-    // that shares our memory shares the protection and this record of it,
-    // a fork-style one inherits both; and `nsinit bench` times clones
-    // without an mprotect in them.
-    let bit = 1 << ((base - first) / SLOT);
-    if GUARDED.load(Relaxed) & bit == 0 {
-        mprotect(base, PAGE, k::PROT_NONE)?;
-        GUARDED.fetch_or(bit, Relaxed);
-    }
-    let top = (base + SLOT) & !(crate::arch::STACK_ALIGN - 1);
-
-    struct Call<'a, T> {
-        f: fn(&T) -> !,
-        arg: &'a T,
-    }
-    unsafe extern "C" fn start<T>(p: *mut u8) -> ! {
-        // SAFETY: p is the &Call made below. With Vfork the parent sleeps
-        // in clone() with that frame alive until we exec or exit; with Fork
-        // we read our own copy of it.
-        let call = unsafe { &*(p as *const Call<T>) };
-        (call.f)(call.arg)
-    }
-
-    let call = Call { f, arg };
-    let vm = match style {
-        Style::Vfork => k::CLONE_VM | k::CLONE_VFORK,
-        Style::Fork => 0,
-    };
-    // SAFETY: top is the aligned end of a slot no live frame uses (see
-    // STACKS); `start::<T>` never returns and gets the Call it expects;
-    // flags carry no pointer-taking options.
-    let r = unsafe {
-        crate::arch::clone(
-            c(flags | vm),
-            top as *mut u8,
-            start::<T>,
-            &call as *const Call<T> as *mut u8,
-        )
-    };
-    Errno::from_ret(r as usize).map(|pid| pid as i32)
 }

@@ -209,13 +209,14 @@ fn errors_per_case() {
     let rows = table(&r.stdout);
     for row in &rows {
         match (row.case.as_str(), row.measure.as_str()) {
-            ("pid", "teardown") => check_numbers(row, 1.0),
+            // A namespace that cannot be made has no teardown to time.
+            ("pid", "teardown") => panic!("a teardown for a case never created: {row:?}"),
             ("pid", _) => assert_eq!(row.error, "EPERM (Operation not permitted)", "{row:?}"),
             (_, "teardown") => check_numbers(row, 1.0),
             _ => check_numbers(row, 5.0),
         }
     }
-    assert_eq!(rows.len(), 11, "{}", r.stdout);
+    assert_eq!(rows.len(), 10, "{}", r.stdout);
 }
 
 /// A kernel without a kind of namespace refuses it with EINVAL (injected
@@ -436,7 +437,9 @@ fn nothing_else_in_the_window() {
         }
     }
     let create = ["clone", "wait4"];
-    let spawn = ["pipe2", "clone", "close", "read", "close", "wait4"];
+    // A CLONE_VM child reports a failure in the memory it shares with us:
+    // no pipe.
+    let spawn = ["clone", "wait4"];
     let round = [&create[..], &create[..], &spawn[..]];
     // The unrecorded warm-up round, then four; the warm-up's first clone
     // also sets the stack's guard page.

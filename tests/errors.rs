@@ -176,9 +176,9 @@ fn every_setup_step_fails_cleanly() {
     type Case<'a> = (&'a [&'a str], &'a str, &'a [&'a str], i32, &'a str);
     let cases: &[Case] = &[
         (&[], "inject=clone:error=EPERM", &["-p"], 125, "clone: EPERM (Operation not permitted); needs CAP_SYS_ADMIN, or add --user"),
-        (&[], "inject=clone:error=ENOSPC", &["-n"], 125, "clone: ENOSPC (No space left on device); namespace limit reached (/proc/sys/user/max_*)"),
+        (&[], "inject=clone:error=ENOSPC", &["-n"], 125, "clone: ENOSPC (No space left on device); a namespace limit is reached: /proc/sys/user/max_*_namespaces, or 32 nested PID or user namespaces, the kernel's fixed depth"),
         (&[], "inject=clone:error=EINVAL", &["-C"], 125, "clone: EINVAL (Invalid argument); the kernel lacks a requested namespace"),
-        (&[], "inject=clone:error=EPERM", &["-U"], 125, "clone: EPERM (Operation not permitted); user namespaces may be disabled (sysctl user.max_user_namespaces)"),
+        (&[], "inject=clone:error=EPERM", &["-U"], 125, "clone: EPERM (Operation not permitted); the kernel refuses user namespaces in a chroot, and where they are disabled (sysctl kernel.unprivileged_userns_clone, an AppArmor or SELinux policy)"),
         (&[], "inject=pipe2:error=EMFILE", &["-p"], 125, "pipe2: EMFILE (Too many open files)"),
         (&[], "inject=rt_sigprocmask:error=EINVAL:when=1", &["-p"], 125, "rt_sigprocmask: EINVAL (Invalid argument)"),
         (&[], "inject=prctl:error=EINVAL", &["-u"], 125, "prctl PR_SET_CHILD_SUBREAPER: EINVAL (Invalid argument)"),
@@ -200,7 +200,8 @@ fn every_setup_step_fails_cleanly() {
         (&[], "inject=ioctl:error=EPERM", &["-n"], 125, "bring up lo: EPERM (Operation not permitted)"),
         (&["-P", "/bin/sleep"], "inject=execve:error=ENOENT", &["-p"], 127, "execve /bin/sleep: ENOENT (No such file or directory)"),
         (&["-P", "/bin/sleep"], "inject=execve:error=EACCES", &["-u"], 126, "execve /bin/sleep: EACCES (Permission denied)"),
-        (&["-P", "/bin/sleep"], "inject=execve:error=ENOEXEC", &["--exec", "-p"], 126, "execve /bin/sleep: ENOEXEC (Exec format error)"),
+        // ENOEXEC, then the shell that execvp falls back to fails too.
+        (&["-P", "/bin/sleep", "-P", "/bin/sh"], "inject=execve:error=ENOEXEC", &["--exec", "-p"], 126, "execve /bin/sleep: ENOEXEC (Exec format error)"),
     ];
     for (filter, fault, opts, status, msg) in cases {
         let mut args = opts.to_vec();

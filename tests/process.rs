@@ -70,12 +70,13 @@ fn not_found_and_not_executable() {
     let dir = std::env::temp_dir().join(format!("nsinit-exec-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     use std::os::unix::fs::PermissionsExt;
-    let (plain, junk) = (dir.join("plain"), dir.join("junk"));
+    let (plain, script) = (dir.join("plain"), dir.join("script"));
     std::fs::write(&plain, "not a program\n").unwrap();
     std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o644)).unwrap();
-    std::fs::write(&junk, "\x7fELF and then nothing\n").unwrap();
-    std::fs::set_permissions(&junk, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let (plain, junk) = (plain.to_str().unwrap(), junk.to_str().unwrap());
+    // No #! line: the kernel says ENOEXEC, and execvp hands it to /bin/sh.
+    std::fs::write(&script, "echo \"from a script: $0 $*\"; exit 3\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (plain, script) = (plain.to_str().unwrap(), script.to_str().unwrap());
     for mode in MODES {
         let r = run_v(&with(mode, &["--", "no-such-command-here"]));
         assert_eq!(
@@ -104,13 +105,10 @@ fn not_found_and_not_executable() {
             ),
             "{mode:?}"
         );
-        let r = run_v(&with(mode, &["--", junk]));
+        let r = run_v(&with(mode, &["--", script, "a", "b"]));
         assert_eq!(
-            (r.status, r.stderr),
-            (
-                126,
-                format!("nsinit: execve {junk}: ENOEXEC (Exec format error)\n")
-            ),
+            (r.status, r.stdout, r.stderr.as_str()),
+            (3, format!("from a script: {script} a b\n"), ""),
             "{mode:?}"
         );
         let r = run_v(&with(mode, &["--", "/etc"]));

@@ -1,5 +1,7 @@
 //! Everything that is written in assembly, one file per architecture, each
-//! exposing the same interface: `_start`, `clone`, `STACK_ALIGN`.
+//! exposing the same interface: `clone` (the trampoline), `STACK_ALIGN`, and
+//! the `__arch_entry!` macro that gives the executable its `_start` and the
+//! memory functions.
 
 #[cfg(target_arch = "x86_64")]
 mod x86_64;

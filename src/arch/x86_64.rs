@@ -13,36 +13,12 @@
 //!   r9`, returns in `rax` (`-4095..-1` is `-errno`), and clobbers `rcx`
 //!   (return `rip`) and `r11` (saved `rflags`). Every other register comes
 //!   back as it went in, in the parent and, for `clone`, in the child too.
+//! - The direction flag is clear on entry to every function.
 
 use core::arch::asm;
-#[cfg(not(test))]
-use core::arch::global_asm;
 
 /// Alignment of a stack pointer at a `call` instruction.
 pub const STACK_ALIGN: usize = 16;
-
-// `_start` is excluded from the library's own unit tests, where the host's
-// crt1.o provides the entry point.
-#[cfg(not(test))]
-global_asm!(
-    ".pushsection .text._start,\"ax\",@progbits",
-    ".globl _start",
-    ".type _start,@function",
-    "_start:",
-    // Outermost frame: no caller, no saved frame pointer.
-    "    xor ebp, ebp",
-    // First argument: the initial stack, where argc/argv/envp are.
-    "    mov rdi, rsp",
-    // Align for the call whatever the kernel handed us.
-    "    and rsp, -16",
-    // entry() never returns; should it ever, trap rather than run on into
-    // whatever follows.
-    "    call {entry}",
-    "    ud2",
-    ".size _start, .-_start",
-    ".popsection",
-    entry = sym crate::entry,
-);
 
 /// Raw `clone(2)` that starts the child in `func(arg)` on `stack_top`.
 ///
@@ -63,7 +39,7 @@ global_asm!(
 ///   until the child has exec'd or exited, which `CLONE_VFORK` ensures).
 /// - `func` never returns and `arg` is what it expects.
 /// - `flags` carries no `CLONE_SETTLS`, `CLONE_*TID` or `CLONE_PIDFD`: their
-///   pointer arguments are passed as 0.
+///   pointer arguments are passed as 0; and no `CLONE_THREAD`.
 pub unsafe fn clone(
     flags: usize,
     stack_top: *mut u8,
@@ -96,7 +72,7 @@ pub unsafe fn clone(
             in("r10") 0usize, // child_tid
             in("r8") 0usize,  // tls
             // Not syscall arguments (clone takes five): carried across in
-            // callee-saved-by-the-kernel registers for the child's use.
+            // registers the kernel preserves, for the child's use.
             in("r9") arg,
             in("r12") func,
             out("rcx") _,
@@ -106,93 +82,125 @@ pub unsafe fn clone(
     ret
 }
 
-// The compiler lowers copies and zeroing to calls of these four symbols and
-// expects a libc to provide them. `rep movsb`/`rep stosb` are short and, on
-// every x86-64 since Ivy Bridge (ERMSB), fast for the sizes nsinit copies.
-// Written in assembly so the compiler cannot recognise the loop and turn it
-// back into a call to itself.
-#[cfg(not(test))]
-mod mem {
-    use core::arch::asm;
+/// What only the executable defines: `_start`, which hands the kernel's
+/// initial stack pointer to `$start`, and the memory functions the compiler
+/// lowers copies and comparisons to. A library that defined them would
+/// clash with the C runtime of any std program linking it (tests, fuzzers).
+/// Expanded by `nsinit::entry!` in `src/main.rs`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __arch_entry {
+    ($start:path) => {
+        core::arch::global_asm!(
+            ".pushsection .text._start,\"ax\",@progbits",
+            ".globl _start",
+            ".type _start,@function",
+            "_start:",
+            // Outermost frame: no caller, no saved frame pointer.
+            "    xor ebp, ebp",
+            // First argument: the initial stack, where argc/argv/envp are.
+            "    mov rdi, rsp",
+            // Align for the call whatever the kernel handed us.
+            "    and rsp, -16",
+            // $start never returns; should it ever, trap rather than run on
+            // into whatever follows.
+            "    call {start}",
+            "    ud2",
+            ".size _start, .-_start",
+            ".popsection",
+            start = sym $start,
+        );
 
-    /// # Safety
-    /// `dst` and `src` are valid for `n` bytes and do not overlap.
-    #[no_mangle]
-    pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
-        // SAFETY: the caller's contract; rep movsb copies exactly n bytes
-        // forwards (the direction flag is clear by the ABI).
-        unsafe {
-            asm!("rep movsb", inout("rdi") dst => _, inout("rsi") src => _,
-                 inout("rcx") n => _, options(nostack, preserves_flags));
-        }
-        dst
-    }
+        // `rep movsb`/`rep stosb` are short and, on every x86-64 since Ivy
+        // Bridge (ERMSB), fast for the sizes nsinit copies. Written in
+        // assembly so that the compiler cannot recognise a loop and turn it
+        // back into a call to the function itself.
+        mod __mem {
+            use core::arch::asm;
 
-    /// # Safety
-    /// `dst` and `src` are valid for `n` bytes; they may overlap.
-    #[no_mangle]
-    pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
-        if (dst as usize).wrapping_sub(src as usize) >= n {
-            // SAFETY: a forward copy is correct when dst is below src or
-            // past the end of the source.
-            return unsafe { memcpy(dst, src, n) };
-        }
-        // SAFETY: dst overlaps the tail of src: copy backwards, from the
-        // last byte, with the direction flag set and restored.
-        unsafe {
-            asm!("std", "rep movsb", "cld",
-                 inout("rdi") dst.add(n).wrapping_sub(1) => _,
-                 inout("rsi") src.add(n).wrapping_sub(1) => _,
-                 inout("rcx") n => _, options(nostack));
-        }
-        dst
-    }
-
-    /// # Safety
-    /// `dst` is valid for `n` bytes.
-    #[no_mangle]
-    pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
-        // SAFETY: the caller's contract; rep stosb stores n bytes of al.
-        unsafe {
-            asm!("rep stosb", inout("rdi") dst => _, inout("rcx") n => _,
-                 in("al") c as u8, options(nostack, preserves_flags));
-        }
-        dst
-    }
-
-    /// # Safety
-    /// `a` and `b` are valid for `n` bytes.
-    #[no_mangle]
-    pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
-        let mut i = 0;
-        while i < n {
-            // SAFETY: i < n, within both buffers by the caller's contract.
-            let (x, y) = unsafe { (a.add(i).read_volatile(), b.add(i).read_volatile()) };
-            if x != y {
-                return x as i32 - y as i32;
+            /// # Safety
+            /// `dst` and `src` are valid for `n` bytes and do not overlap.
+            #[no_mangle]
+            pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+                // SAFETY: the caller's contract; rep movsb copies exactly n
+                // bytes forwards (the direction flag is clear by the ABI).
+                unsafe {
+                    asm!("rep movsb", inout("rdi") dst => _, inout("rsi") src => _,
+                         inout("rcx") n => _, options(nostack, preserves_flags));
+                }
+                dst
             }
-            i += 1;
-        }
-        0
-    }
 
-    /// # Safety
-    /// `s` is NUL-terminated. (`CStr::from_ptr` counts argv words with it.)
-    #[no_mangle]
-    pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
-        let mut n = 0;
-        // SAFETY: every byte up to and including the NUL is readable.
-        while unsafe { s.add(n).read_volatile() } != 0 {
-            n += 1;
-        }
-        n
-    }
+            /// # Safety
+            /// `dst` and `src` are valid for `n` bytes; they may overlap.
+            #[no_mangle]
+            pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+                if (dst as usize).wrapping_sub(src as usize) >= n {
+                    // SAFETY: a forward copy is correct when dst is below src
+                    // or past the end of the source.
+                    return unsafe { memcpy(dst, src, n) };
+                }
+                // SAFETY: dst overlaps the tail of src: copy backwards, from
+                // the last byte, with the direction flag set and restored.
+                unsafe {
+                    asm!("std", "rep movsb", "cld",
+                         inout("rdi") dst.add(n).wrapping_sub(1) => _,
+                         inout("rsi") src.add(n).wrapping_sub(1) => _,
+                         inout("rcx") n => _, options(nostack));
+                }
+                dst
+            }
 
-    /// # Safety
-    /// As `memcmp`.
-    #[no_mangle]
-    pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
-        // SAFETY: same contract.
-        unsafe { memcmp(a, b, n) }
-    }
+            /// # Safety
+            /// `dst` is valid for `n` bytes.
+            #[no_mangle]
+            pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+                // SAFETY: the caller's contract; rep stosb stores n bytes of al.
+                unsafe {
+                    asm!("rep stosb", inout("rdi") dst => _, inout("rcx") n => _,
+                         in("al") c as u8, options(nostack, preserves_flags));
+                }
+                dst
+            }
+
+            /// # Safety
+            /// `a` and `b` are valid for `n` bytes.
+            #[no_mangle]
+            pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+                let mut i = 0;
+                while i < n {
+                    // SAFETY: i < n, within both buffers by the caller's
+                    // contract. Volatile, or the compiler would see memcmp.
+                    let (x, y) = unsafe { (a.add(i).read_volatile(), b.add(i).read_volatile()) };
+                    if x != y {
+                        return x as i32 - y as i32;
+                    }
+                    i += 1;
+                }
+                0
+            }
+
+            /// # Safety
+            /// `s` is NUL-terminated. (The compiler turns a loop looking
+            /// for the NUL, as `Zstr::from_ptr` has, into a call of this.)
+            #[no_mangle]
+            pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
+                let mut n = 0;
+                // SAFETY: every byte up to and including the NUL is
+                // readable. Volatile, or the compiler would see strlen.
+                while unsafe { s.add(n).read_volatile() } != 0 {
+                    n += 1;
+                }
+                n
+            }
+
+            /// # Safety
+            /// As `memcmp`.
+            #[no_mangle]
+            pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+                // SAFETY: same contract.
+                unsafe { memcmp(a, b, n) }
+            }
+        }
+    };
 }

@@ -1,0 +1,394 @@
+//! The namespaces' contents: an ordered list of setup operations that the
+//! child runs after clone(2), before execve. Each operation is one `Step`
+//! applied to one operand, so a failure names exactly what failed; a new
+//! setup feature is a new entry here, not a special case in `spawn`.
+//!
+//! The order follows unshare(1): identity first (user maps, which every
+//! later step's permission checks depend on), then the time namespace,
+//! hostname, mounts, root and directory, and the network last.
+
+use crate::cli::{Config, Propagation};
+use crate::cstr;
+use crate::out::Line;
+use crate::step::{self, Failure, Step};
+use crate::sys::{self, Errno, Zstr};
+use linux_raw_sys::general as k;
+
+/// Who we were before the user namespace: the ids the maps point at.
+#[derive(Clone, Copy, Default)]
+pub struct Outside {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl Outside {
+    /// Read in the parent, before clone: the child's own ids are the
+    /// overflow ids until its maps are written.
+    pub fn of(cfg: &Config) -> Outside {
+        if cfg.has(k::CLONE_NEWUSER) {
+            Outside {
+                uid: sys::geteuid(),
+                gid: sys::getegid(),
+            }
+        } else {
+            Outside::default()
+        }
+    }
+}
+
+/// One setup operation.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Op<'a> {
+    /// Unprivileged writers may map only their own id, and only after
+    /// giving up setgroups(2) for good (user_namespaces(7)); a privileged
+    /// writer loses nothing it could have used inside.
+    Setgroups,
+    /// `inside outside 1`: the single id an unprivileged user may map.
+    GidMap(u32),
+    UidMap(u32),
+    /// Legacy clone() has no bit for CLONE_NEWTIME (0x80 is in its
+    /// exit-signal byte), and offsets can be set only before any process
+    /// lives in the namespace. So: create it for our children, set the
+    /// offsets, then move ourselves in with setns(2) — which the kernel
+    /// allows only to a process that shares its memory with nobody, hence
+    /// fork-style clone for `-T`.
+    UnshareTime,
+    TimeOffsets,
+    SetnsTime,
+    Hostname(&'a [u8]),
+    /// A new mount namespace starts as a copy whose mounts still share
+    /// propagation with the caller's: unless told otherwise, make `/`
+    /// recursively private so that nothing below reaches the caller.
+    Propagation(u32, &'static [u8]),
+    Chroot(Zstr<'a>),
+    Chdir(Zstr<'a>),
+    /// Unless `/` was just made private, the proc mount point may still
+    /// propagate to the caller's namespace: a proc mounted there would
+    /// cover the caller's /proc with one that dies with our PID
+    /// namespace. Make it private first, as util-linux's unshare does;
+    /// on a directory that is not a mount point the kernel refuses
+    /// (EINVAL), and so do we.
+    ProcPrivate(Zstr<'a>),
+    MountProc(Zstr<'a>),
+    /// A new network namespace has only `lo`, and it is down; bring it up
+    /// so COMMAND can talk to itself, as unshare(1) and bwrap do.
+    Loopback,
+}
+
+impl<'a> Op<'a> {
+    pub fn step(self) -> Step {
+        match self {
+            Op::Setgroups => Step::Setgroups,
+            Op::GidMap(_) => Step::GidMap,
+            Op::UidMap(_) => Step::UidMap,
+            Op::UnshareTime => Step::UnshareTime,
+            Op::TimeOffsets => Step::TimeOffsets,
+            Op::SetnsTime => Step::SetnsTime,
+            Op::Hostname(_) => Step::Sethostname,
+            Op::Propagation(..) => Step::Propagation,
+            Op::Chroot(_) => Step::Chroot,
+            Op::Chdir(_) => Step::Chdir,
+            Op::ProcPrivate(_) => Step::ProcPrivate,
+            Op::MountProc(_) => Step::MountProc,
+            Op::Loopback => Step::LoopbackUp,
+        }
+    }
+
+    /// What the step is applied to, for messages.
+    pub fn operand(self) -> Option<&'a [u8]> {
+        match self {
+            Op::Hostname(name) => Some(name),
+            Op::Propagation(_, name) => Some(name),
+            Op::Chroot(d) | Op::Chdir(d) | Op::ProcPrivate(d) | Op::MountProc(d) => Some(d.bytes()),
+            _ => None,
+        }
+    }
+
+    fn run(self, cfg: &Config, outside: Outside) -> sys::Result<()> {
+        match self {
+            Op::Setgroups => write_file(cstr!("/proc/self/setgroups"), b"deny"),
+            Op::GidMap(gid) => write_map(cstr!("/proc/self/gid_map"), gid, outside.gid),
+            Op::UidMap(uid) => write_map(cstr!("/proc/self/uid_map"), uid, outside.uid),
+            Op::UnshareTime => sys::unshare(k::CLONE_NEWTIME).map(drop),
+            Op::TimeOffsets => {
+                let mut l = Line::new();
+                for (clock, offset) in [
+                    (&b"monotonic "[..], cfg.monotonic),
+                    (b"boottime ", cfg.boottime),
+                ] {
+                    if let Some(s) = offset {
+                        l.push_str(clock).push_i64(s).push_str(b" 0\n");
+                    }
+                }
+                write_file(cstr!("/proc/self/timens_offsets"), l.as_bytes())
+            }
+            Op::SetnsTime => {
+                let fd = with_fd_room(|| {
+                    sys::open(cstr!("/proc/self/ns/time_for_children"), k::O_RDONLY)
+                })?;
+                let r = sys::setns(fd, k::CLONE_NEWTIME);
+                let _ = sys::close(fd);
+                r.map(drop)
+            }
+            Op::Hostname(name) => sys::sethostname(name).map(drop),
+            Op::Propagation(flag, _) => {
+                sys::mount(None, cstr!("/"), None, k::MS_REC | flag).map(drop)
+            }
+            Op::Chroot(dir) => sys::chroot(dir).map(drop),
+            Op::Chdir(dir) => sys::chdir(dir).map(drop),
+            Op::ProcPrivate(dir) => {
+                sys::mount(None, dir, None, k::MS_REC | k::MS_PRIVATE).map(drop)
+            }
+            Op::MountProc(dir) => {
+                let flags = k::MS_NOSUID | k::MS_NODEV | k::MS_NOEXEC;
+                sys::mount(Some(cstr!("proc")), dir, Some(cstr!("proc")), flags).map(drop)
+            }
+            Op::Loopback => loopback_up(),
+        }
+    }
+}
+
+/// The operations `cfg` asks for, in the order they run.
+pub fn list<'c, 'a>(cfg: &'c Config<'a>) -> Ops<'c, 'a> {
+    Ops { cfg, at: 0 }
+}
+
+/// The list, computed as it is walked: the child runs it, and the parent
+/// walks it again to name what a failure was about.
+pub struct Ops<'c, 'a> {
+    cfg: &'c Config<'a>,
+    at: u8,
+}
+
+impl<'a> Iterator for Ops<'_, 'a> {
+    type Item = Op<'a>;
+
+    fn next(&mut self) -> Option<Op<'a>> {
+        let cfg = self.cfg;
+        let user = cfg.has(k::CLONE_NEWUSER);
+        loop {
+            self.at += 1;
+            let op = match self.at {
+                1 => cfg.map_group.filter(|_| user).map(|_| Op::Setgroups),
+                2 => cfg.map_group.filter(|_| user).map(Op::GidMap),
+                3 => cfg.map_user.filter(|_| user).map(Op::UidMap),
+                4 => cfg.time.then_some(Op::UnshareTime),
+                5 => (cfg.time && (cfg.monotonic.is_some() || cfg.boottime.is_some()))
+                    .then_some(Op::TimeOffsets),
+                6 => cfg.time.then_some(Op::SetnsTime),
+                7 => cfg.hostname.map(Op::Hostname),
+                8 => cfg
+                    .propagation
+                    .flag()
+                    .filter(|_| cfg.has(k::CLONE_NEWNS))
+                    .map(|(flag, name)| Op::Propagation(flag, name)),
+                9 => cfg.root.map(Op::Chroot),
+                // A relative --wd is inside the new root, as chroot(1) has
+                // it: chroot leaves the working directory outside.
+                10 => cfg.root.map(|_| Op::Chdir(cstr!("/"))),
+                11 => cfg.wd.map(Op::Chdir),
+                12 => cfg
+                    .mount_proc
+                    .filter(|_| cfg.propagation != Propagation::Private)
+                    .map(Op::ProcPrivate),
+                13 => cfg.mount_proc.map(Op::MountProc),
+                14 => cfg.has(k::CLONE_NEWNET).then_some(Op::Loopback),
+                _ => return None,
+            };
+            if op.is_some() {
+                return op;
+            }
+        }
+    }
+}
+
+/// Runs the list: the first failure stops it and says which operation it
+/// was.
+pub fn run(cfg: &Config, outside: Outside) -> Result<(), Failure> {
+    for (i, op) in list(cfg).enumerate() {
+        step::verbose(cfg.verbose, op.step(), op.operand());
+        op.run(cfg, outside).map_err(|errno| Failure {
+            step: op.step(),
+            op: i as u32,
+            errno,
+        })?;
+    }
+    Ok(())
+}
+
+/// The operand of the operation a failure came from, or of the step when
+/// it is not one of the list's (COMMAND's name for execve).
+pub fn operand_of<'a>(cfg: &Config<'a>, f: Failure) -> Option<&'a [u8]> {
+    match f.step {
+        Step::Execve => Some(cfg.name.bytes()),
+        _ => list(cfg).nth(f.op as usize).and_then(Op::operand),
+    }
+}
+
+/// Runs `f`, which makes a descriptor; if the process is at its
+/// `RLIMIT_NOFILE` (EMFILE), raises the soft limit for that one call and
+/// puts it back: a descriptor above the limit stays valid, and COMMAND
+/// gets the limit nsinit was given. (tini-static runs with a limit of 3;
+/// so must we, with 0-2 open.)
+pub fn with_fd_room<T>(mut f: impl FnMut() -> sys::Result<T>) -> sys::Result<T> {
+    match f() {
+        Err(Errno::EMFILE) => {}
+        r => return r,
+    }
+    let (soft, hard) = sys::prlimit(k::RLIMIT_NOFILE, None)?;
+    let room = soft.saturating_add(8);
+    // Past the hard limit only with CAP_SYS_RESOURCE; lowering it again
+    // is always allowed.
+    if sys::prlimit(k::RLIMIT_NOFILE, Some((room, hard.max(room)))).is_err() {
+        return Err(Errno::EMFILE);
+    }
+    let r = f();
+    let _ = sys::prlimit(k::RLIMIT_NOFILE, Some((soft, hard)));
+    r
+}
+
+fn write_file(path: Zstr, data: &[u8]) -> sys::Result<()> {
+    let fd = with_fd_room(|| sys::open(path, k::O_WRONLY))?;
+    let r = sys::write(fd, data);
+    let _ = sys::close(fd);
+    // The kernel takes a map in one write or not at all.
+    match r {
+        Ok(n) if n == data.len() => Ok(()),
+        Ok(_) => Err(Errno::EIO),
+        Err(e) => Err(e),
+    }
+}
+
+fn write_map(path: Zstr, inside: u32, outside: u32) -> sys::Result<()> {
+    let mut l = Line::new();
+    l.push_u64(inside as u64)
+        .push_str(b" ")
+        .push_u64(outside as u64)
+        .push_str(b" 1\n");
+    write_file(path, l.as_bytes())
+}
+
+fn loopback_up() -> sys::Result<()> {
+    let fd =
+        with_fd_room(|| sys::socket(linux_raw_sys::net::AF_INET, linux_raw_sys::net::SOCK_DGRAM))?;
+    let up = linux_raw_sys::net::net_device_flags::IFF_UP as u32;
+    let r = sys::set_iface_flags(fd, b"lo", up);
+    let _ = sys::close(fd);
+    r.map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(words: &[&str]) -> Config<'static> {
+        let owned: Vec<Vec<u8>> = words
+            .iter()
+            .map(|w| w.bytes().chain([0]).collect())
+            .collect();
+        let owned: &'static Vec<Vec<u8>> = Box::leak(Box::new(owned));
+        let z: &'static Vec<Zstr<'static>> = Box::leak(Box::new(
+            owned.iter().map(|w| Zstr::new(w).unwrap()).collect(),
+        ));
+        match crate::cli::parse(&z[..], false) {
+            Ok(crate::cli::Action::Run(c)) => c,
+            _ => panic!("{words:?}"),
+        }
+    }
+
+    fn steps(words: &[&str]) -> Vec<Step> {
+        list(&cfg(words)).map(Op::step).collect()
+    }
+
+    #[test]
+    fn a_bare_command_needs_nothing() {
+        assert_eq!(steps(&["true"]), []);
+        assert_eq!(steps(&["-p", "-u", "-i", "true"]), []);
+    }
+
+    #[test]
+    fn order_follows_unshare() {
+        use Step::*;
+        assert_eq!(
+            steps(&[
+                "-r",
+                "-T",
+                "--monotonic=5",
+                "--hostname=h",
+                "--mount-proc",
+                "-n",
+                "-R",
+                "/srv",
+                "-w",
+                "x",
+                "true"
+            ]),
+            [
+                Setgroups,
+                GidMap,
+                UidMap,
+                UnshareTime,
+                TimeOffsets,
+                SetnsTime,
+                Sethostname,
+                Propagation,
+                Chroot,
+                Chdir,
+                Chdir,
+                MountProc,
+                LoopbackUp
+            ]
+        );
+        // No offsets: none written. No group map: setgroups left alone.
+        assert_eq!(
+            steps(&["-T", "--map-user=0", "true"]),
+            [UidMap, UnshareTime, SetnsTime]
+        );
+        // The mount point of proc is made private unless / was.
+        assert_eq!(
+            steps(&["--propagation=shared", "--mount-proc", "true"]),
+            [Propagation, ProcPrivate, MountProc]
+        );
+        assert_eq!(
+            steps(&["--propagation=unchanged", "--mount-proc", "true"]),
+            [ProcPrivate, MountProc]
+        );
+    }
+
+    #[test]
+    fn wd_is_inside_the_root() {
+        let c = cfg(&["-R", "/srv", "-w", "rel", "true"]);
+        let ops: Vec<Op> = list(&c).collect();
+        assert_eq!(
+            ops,
+            [
+                Op::Chroot(cstr!("/srv")),
+                Op::Chdir(cstr!("/")),
+                Op::Chdir(cstr!("rel"))
+            ]
+        );
+        let c = cfg(&["-R", "/srv", "true"]);
+        assert_eq!(
+            list(&c).collect::<Vec<_>>(),
+            [Op::Chroot(cstr!("/srv")), Op::Chdir(cstr!("/"))]
+        );
+    }
+
+    #[test]
+    fn failures_name_their_operand() {
+        let c = cfg(&["--hostname=box", "-R", "/srv", "-w", "/data", "sh"]);
+        let f = |step, op| Failure {
+            step,
+            op,
+            errno: Errno::ENOENT,
+        };
+        assert_eq!(operand_of(&c, f(Step::Sethostname, 0)), Some(&b"box"[..]));
+        assert_eq!(operand_of(&c, f(Step::Chroot, 1)), Some(&b"/srv"[..]));
+        assert_eq!(operand_of(&c, f(Step::Chdir, 3)), Some(&b"/data"[..]));
+        assert_eq!(operand_of(&c, f(Step::Execve, u32::MAX)), Some(&b"sh"[..]));
+        assert_eq!(
+            operand_of(&c, Failure::new(Step::Clone, Errno::EPERM)),
+            None
+        );
+    }
+}

@@ -1,0 +1,301 @@
+//! The runtime: what a C library's start-up code and its `posix_spawn`
+//! would otherwise provide. The process as the kernel started it (argv,
+//! envp and the auxiliary vector on the initial stack), and the
+//! hand-managed stacks that clone children start on.
+//!
+//! Nothing here runs unless the executable asks: `_start` and the memory
+//! functions are defined by `nsinit::entry!` in `src/main.rs` alone, so
+//! this library links into any std program (tests, fuzzers).
+
+use crate::sys::{self, Argv, Errno, Zstr};
+use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering::Relaxed};
+use linux_raw_sys::auxvec as aux;
+use linux_raw_sys::general as k;
+
+/// Defines the executable's `_start`, which calls `$main(&Process)` and
+/// exits with the status it returns, and the memory functions the
+/// compiler expects (`memcpy`, `memset`, ...). Once, in the binary.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        extern "C" fn __nsinit_start(sp: *const usize) -> ! {
+            // SAFETY: `_start` passes the stack pointer the kernel gave it.
+            let p = unsafe { $crate::rt::Process::from_stack(sp) };
+            $crate::sys::exit($main(&p))
+        }
+        $crate::__arch_entry!(__nsinit_start);
+    };
+}
+
+/// The process's initial stack as the kernel laid it out: `argc`, the
+/// NULL-terminated `argv`, the NULL-terminated `envp`, then the auxiliary
+/// vector, of which nsinit reads two entries.
+#[derive(Clone, Copy)]
+pub struct Process {
+    argc: usize,
+    argv: *const *const u8,
+    envp: *const *const u8,
+    /// `AT_SECURE`: started set-user-ID, set-group-ID or with file
+    /// capabilities, so the environment and argv come from someone with
+    /// less privilege than we have.
+    secure: bool,
+}
+
+/// `AT_PAGESZ`, from the auxiliary vector; until then (a library user
+/// that never went through `_start`), the smallest page any Linux has.
+static PAGE_SIZE: AtomicUsize = AtomicUsize::new(4096);
+
+/// The page size of the running kernel: 4 KiB on x86-64; 4, 16 or 64 KiB
+/// on arm64, which is why it is read rather than assumed.
+pub fn page_size() -> usize {
+    PAGE_SIZE.load(Relaxed)
+}
+
+impl Process {
+    /// # Safety
+    /// `sp` is the stack pointer the kernel handed to `_start`.
+    pub unsafe fn from_stack(sp: *const usize) -> Process {
+        // SAFETY: the kernel's layout: argc, then argc pointers and a NULL,
+        // then the environment and its NULL, then (type, value) pairs up to
+        // AT_NULL. We read no further than that terminator.
+        unsafe {
+            let argc = *sp;
+            let argv = sp.add(1) as *const *const u8;
+            let envp = argv.add(argc + 1);
+            let mut aux = envp as *const usize;
+            while *aux != 0 {
+                aux = aux.add(1);
+            }
+            aux = aux.add(1);
+            let mut secure = false;
+            loop {
+                let (ty, val) = (*aux, *aux.add(1));
+                match ty as u32 {
+                    aux::AT_NULL => break,
+                    aux::AT_PAGESZ => PAGE_SIZE.store(val, Relaxed),
+                    aux::AT_SECURE => secure = val != 0,
+                    _ => {}
+                }
+                aux = aux.add(2);
+            }
+            Process {
+                argc,
+                argv,
+                envp,
+                secure,
+            }
+        }
+    }
+
+    pub fn argc(&self) -> usize {
+        self.argc
+    }
+
+    pub fn secure(&self) -> bool {
+        self.secure
+    }
+
+    /// `argv[i]`, for `i < argc`.
+    pub fn arg(&self, i: usize) -> Zstr<'static> {
+        assert!(i < self.argc);
+        // SAFETY: i < argc, so argv[i] is in the array.
+        zstr(unsafe { *self.argv.add(i) })
+    }
+
+    /// `argv[from..]`, NULL-terminated as execve wants it; `from` may be
+    /// `argc`, which gives an empty list.
+    pub fn args_from(&self, from: usize) -> Argv<'static> {
+        assert!(from <= self.argc);
+        // SAFETY: from <= argc: the pointer stays inside the argv array,
+        // whose NULL terminator is at argc.
+        unsafe { Argv::from_raw(self.argv.add(from)) }
+    }
+
+    /// argv for running `path` as a shell script, `/bin/sh path ARG...`
+    /// where COMMAND is `argv[command]`, made in place: argv's own pointer
+    /// array is rewritten, the word before COMMAND (an option or `--`
+    /// nsinit has parsed) becoming `/bin/sh` and COMMAND becoming `path`.
+    /// Only for a child about to execve or exit: nothing reads those two
+    /// slots of argv after parsing (messages use the `Config`'s copies of
+    /// the words), and argv may hold any number of words, so there is no
+    /// fixed-size array to copy it into instead.
+    pub fn script_argv<'p>(&self, command: usize, path: Zstr<'p>) -> Argv<'p> {
+        assert!(command >= 1 && command < self.argc);
+        // SAFETY: both slots are inside the argv array (1 <= command <
+        // argc), which is writable memory of the initial stack; the words
+        // written point at NUL-terminated strings (a literal, and `path`,
+        // which lives for 'p), and the array stays NULL-terminated.
+        unsafe {
+            let slot = self.argv.add(command - 1) as *mut *const u8;
+            *slot = c"/bin/sh".as_ptr().cast();
+            *slot.add(1) = path.with_nul().as_ptr();
+            Argv::from_raw(slot)
+        }
+    }
+
+    pub fn envp(&self) -> Argv<'static> {
+        // SAFETY: the kernel's NULL-terminated environment, which lives as
+        // long as the process.
+        unsafe { Argv::from_raw(self.envp) }
+    }
+
+    /// The value of environment variable `name` (given with its `=`).
+    pub fn getenv(&self, name_eq: &[u8]) -> Option<Zstr<'static>> {
+        self.envp()
+            .iter()
+            .find_map(|s| s.with_nul().strip_prefix(name_eq).and_then(Zstr::new))
+    }
+}
+
+/// A string of the initial stack (argv or envp), which the kernel placed
+/// NUL-terminated in memory that lives as long as the process.
+fn zstr(s: *const u8) -> Zstr<'static> {
+    // SAFETY: every string of the initial stack is NUL-terminated and
+    // lives as long as the process.
+    unsafe { Zstr::from_ptr(s) }
+}
+
+/// Size of one clone stack. The deepest child runs nsinit's setup and
+/// execvp; 64 KiB leaves room for unoptimised debug builds.
+const SLOT: usize = 64 * 1024;
+/// The largest page a Linux kernel uses (arm64 with 64 KiB pages): a
+/// guard page is one of the kernel's pages, whatever their size.
+const MAX_PAGE: usize = 64 * 1024;
+
+/// The hand-managed clone stacks, in .bss: untouched pages cost neither
+/// file bytes nor memory. Each slot is a guard page (`PROT_NONE`) with a
+/// stack above it, laid out at run time for the kernel's page size:
+/// aligning by the linker would push the data segment to a new page and
+/// pad the file.
+static mut STACKS: [u8; 2 * (SLOT + MAX_PAGE) + MAX_PAGE] = [0; 2 * (SLOT + MAX_PAGE) + MAX_PAGE];
+
+/// A bit per slot of `STACKS` whose guard page is in place. Set once per
+/// slot and kept: a child that shares our memory shares the protection and
+/// this record of it, a fork-style one inherits both.
+static GUARDED: AtomicU8 = AtomicU8::new(0);
+
+/// One of the two clone stacks. A process clones onto the slot after the
+/// one it runs on: the original nsinit runs on the kernel's stack and
+/// starts its child on `First`; that child (fork-style, on its copy of
+/// `First`, or one that shares our memory) starts its own on `Second`. So
+/// no two live frames ever share a slot, whoever clones; the clone plan
+/// (`spawn`) and the benchmark name the slot for each clone.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Stack {
+    First = 0,
+    Second = 1,
+}
+
+impl Stack {
+    /// The aligned top of this slot, its guard page in place. Refuses
+    /// (`EDEADLK`) to hand out the slot the caller is running on.
+    pub fn top(self) -> Result<*mut u8, Errno> {
+        let page = page_size();
+        let first = (core::ptr::addr_of_mut!(STACKS) as usize + page - 1) & !(page - 1);
+        let base = first + self as usize * (SLOT + page);
+        let top = (base + page + SLOT) & !(crate::arch::STACK_ALIGN - 1);
+        let here = 0u8;
+        let sp = &here as *const u8 as usize;
+        if (base..top).contains(&sp) {
+            return Err(Errno::EDEADLK);
+        }
+        let bit = 1 << self as u8;
+        if GUARDED.load(Relaxed) & bit == 0 {
+            sys::mprotect(base, page, k::PROT_NONE)?;
+            GUARDED.fetch_or(bit, Relaxed);
+        }
+        Ok(top as *mut u8)
+    }
+}
+
+/// How a child comes to life.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Style {
+    /// `CLONE_VM|CLONE_VFORK`: shares our memory, no page tables copied;
+    /// we sleep until it execs or exits. For children that only set up and
+    /// `execve` (posix_spawn's way).
+    Vfork,
+    /// Its own copy of memory, like fork(); we go on at once. For children
+    /// that live on (an init), or that must be alone in their memory
+    /// (`setns` into a time namespace).
+    Fork,
+}
+
+/// Namespace flags for `clone(2)`: only `CLONE_NEW*` bits, so no caller
+/// can slip `CLONE_VM`, `CLONE_THREAD`, `CLONE_SETTLS` or the
+/// pointer-taking options into a clone. (`CLONE_NEWTIME` is not among
+/// them: legacy clone has no bit for it, 0x80 being in the exit-signal
+/// byte.)
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Namespaces(u32);
+
+impl Namespaces {
+    const ALL: u32 = k::CLONE_NEWNS
+        | k::CLONE_NEWUTS
+        | k::CLONE_NEWIPC
+        | k::CLONE_NEWUSER
+        | k::CLONE_NEWPID
+        | k::CLONE_NEWNET
+        | k::CLONE_NEWCGROUP;
+
+    /// The namespace bits of `flags`; any other bit is dropped.
+    pub const fn new(flags: u32) -> Namespaces {
+        Namespaces(flags & Self::ALL)
+    }
+
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    pub const fn has(self, flag: u32) -> bool {
+        self.0 & flag != 0
+    }
+
+    pub fn add(&mut self, flag: u32) {
+        self.0 |= flag & Self::ALL;
+    }
+}
+
+/// `clone(2)` through the trampoline: the child runs `f(arg)` on `stack`
+/// (a slot the caller is not running on, which `Stack::top` checks), in
+/// new namespaces `ns`, with SIGCHLD as its exit signal; returns its PID.
+pub fn clone<T>(
+    style: Style,
+    ns: Namespaces,
+    stack: Stack,
+    f: fn(&T) -> !,
+    arg: &T,
+) -> Result<i32, Errno> {
+    let top = stack.top()?;
+
+    struct Call<'a, T> {
+        f: fn(&T) -> !,
+        arg: &'a T,
+    }
+    unsafe extern "C" fn start<T>(p: *mut u8) -> ! {
+        // SAFETY: p is the &Call made below. With Vfork the parent sleeps
+        // in clone() with that frame alive until we exec or exit; with Fork
+        // we read our own copy of it.
+        let call = unsafe { &*(p as *const Call<T>) };
+        (call.f)(call.arg)
+    }
+
+    let call = Call { f, arg };
+    let vm = match style {
+        Style::Vfork => k::CLONE_VM | k::CLONE_VFORK,
+        Style::Fork => 0,
+    };
+    // SAFETY: top is the aligned end of a slot no live frame uses (see
+    // `Stack`); `start::<T>` never returns and gets the Call it expects;
+    // the flags are namespace bits, CLONE_VM|CLONE_VFORK (the parent then
+    // sleeps until the child is done with our memory) and the exit signal.
+    let r = unsafe {
+        sys::clone(
+            ns.bits() | vm | k::SIGCHLD,
+            top,
+            start::<T>,
+            &call as *const Call<T> as *mut u8,
+        )
+    };
+    Errno::from_ret(r as usize).map(|pid| pid as i32)
+}
