@@ -465,7 +465,7 @@ fn case(b: &Bench, p: &Process, i: usize) -> Zstr<'static> {
 }
 
 /// The run: rounds of every case and measure, then the table.
-pub fn run(b: &Bench, p: &Process, mask: SigSet) -> u8 {
+pub fn run(b: &Bench, p: &Process, mask: SigSet, me: i32) -> u8 {
     let ncases = if b.cases.count == 0 {
         DEFAULT.len()
     } else {
@@ -535,7 +535,7 @@ pub fn run(b: &Bench, p: &Process, mask: SigSet) -> u8 {
                 {
                     continue;
                 }
-                let mut ctx = Ctx::new(&cfg, p, words.argv(), mask, false);
+                let mut ctx = Ctx::new(&cfg, p, words.argv(), mask, me, false);
                 // Some(ns): a teardown, which the worker timed itself.
                 let t0 = sys::monotonic_ns();
                 let r = match m {

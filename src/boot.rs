@@ -17,8 +17,8 @@ use linux_raw_sys::general as k;
 /// anyway — turn Ctrl-Alt-Del into a SIGINT to init (which our loop
 /// forwards to COMMAND) — and the kernel allows it only there: a PID
 /// namespace's PID 1 gets EINVAL, one without the capability EPERM.
-pub fn first_process() -> bool {
-    sys::getpid() == 1 && sys::reboot(k::LINUX_REBOOT_CMD_CAD_OFF).is_ok()
+pub fn first_process(me: i32) -> bool {
+    me == 1 && sys::reboot(k::LINUX_REBOOT_CMD_CAD_OFF).is_ok()
 }
 
 /// `machine`: what `first_process` found. Anywhere else — a shell, or
@@ -37,7 +37,7 @@ pub fn run(cfg: &Config, p: &Process, machine: bool, mask: SigSet) -> u8 {
     mount(cstr!("sysfs"), cstr!("/sys"), nosuid);
     mount(cstr!("devtmpfs"), cstr!("/dev"), k::MS_NOSUID);
     console();
-    let code = crate::spawn::run(cfg, p, mask);
+    let code = crate::spawn::run(cfg, p, mask, 1);
     let end: &[u8] = if cfg.reboot {
         b"; rebooting"
     } else {

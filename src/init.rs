@@ -128,26 +128,25 @@ fn listen(fd: i32, me: i32) {
 }
 
 /// SIGCHLDs coalesce: one may stand for many exits, so collect until the
-/// kernel has nothing more. Returns `child`'s wait status once it is among
-/// them. With `job` (COMMAND at a terminal), a stop of COMMAND (Ctrl-Z)
+/// kernel has nothing more, or `child` is among them: its wait status is
+/// returned at once (orphans left are the grace's, or whoever adopts them
+/// when we exit). With `job` (COMMAND at a terminal), a stop of COMMAND (Ctrl-Z)
 /// stops our own process group too, so that the shell sees its job stop
 /// and takes the terminal back; from inside a PID namespace the init
 /// cannot reach that group, and tells the outer nsinit through `jobs`.
 fn reap(child: i32, job: bool, jobs: i32) -> Option<i32> {
     let opts = k::WNOHANG | if job { k::WUNTRACED } else { 0 };
-    let mut found = None;
     loop {
         match sys::wait4(-1, opts) {
-            Ok((0, _)) | Err(_) => return found,
+            Ok((0, _)) | Err(_) => return None,
             Ok((pid, status)) if pid == child => {
-                if status & 0xff == 0x7f {
-                    if jobs >= 0 {
-                        let _ = sys::write(jobs, &[STOPPED]);
-                    } else {
-                        let _ = sys::kill(0, k::SIGSTOP);
-                    }
+                if status & 0xff != 0x7f {
+                    return Some(status);
+                }
+                if jobs >= 0 {
+                    let _ = sys::write(jobs, &[STOPPED]);
                 } else {
-                    found = Some(status);
+                    let _ = sys::kill(0, k::SIGSTOP);
                 }
             }
             Ok(_) => {}

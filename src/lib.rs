@@ -100,12 +100,13 @@ pub fn main(p: &Process) -> u8 {
             .eprint();
         return 125;
     }
-    let machine = boot::first_process();
+    let me = sys::getpid();
+    let machine = boot::first_process(me);
     match cli::parse(p, machine) {
         Ok(Action::Run(cfg)) if cfg.boot => boot::run(&cfg, p, machine, mask),
-        Ok(Action::Run(cfg)) => spawn::run(&cfg, p, mask),
+        Ok(Action::Run(cfg)) => spawn::run(&cfg, p, mask, me),
         #[cfg(feature = "bench")]
-        Ok(Action::Bench(b)) => bench::run(&b, p, mask),
+        Ok(Action::Bench(b)) => bench::run(&b, p, mask, me),
         #[cfg(feature = "bench")]
         Ok(Action::Exit) => 0,
         #[cfg(not(feature = "bench"))]

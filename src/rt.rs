@@ -8,7 +8,7 @@
 //! this library links into any std program (tests, fuzzers).
 
 use crate::sys::{self, Argv, Errno, Zstr};
-use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Ordering::Relaxed};
 use linux_raw_sys::auxvec as aux;
 use linux_raw_sys::general as k;
 
@@ -23,7 +23,11 @@ macro_rules! entry {
             let p = unsafe { $crate::rt::Process::from_stack(sp) };
             $crate::sys::exit($main(&p))
         }
-        $crate::__arch_entry!(__nsinit_start);
+        $crate::__arch_entry!(
+            __nsinit_start,
+            $crate::rt::MAIN_STACK,
+            $crate::rt::MAIN_STACK_SIZE
+        );
     };
 }
 
@@ -154,6 +158,15 @@ fn zstr(s: *const u8) -> Zstr<'static> {
     // lives as long as the process.
     unsafe { Zstr::from_ptr(s) }
 }
+
+/// The stack nsinit's own process runs on, from `_start` on: in .bss,
+/// where only the pages our frames touch cost memory. nsinit has no
+/// recursion; its deepest call chain uses a few KiB, a tenth of this.
+/// (The clone children run on `STACKS`.)
+#[doc(hidden)]
+pub static mut MAIN_STACK: [u8; MAIN_STACK_SIZE] = [0; MAIN_STACK_SIZE];
+#[doc(hidden)]
+pub const MAIN_STACK_SIZE: usize = 64 * 1024;
 
 /// Size of one clone stack. The deepest child runs nsinit's setup and
 /// execvp; 64 KiB leaves room for unoptimised debug builds.
@@ -298,4 +311,61 @@ pub fn clone<T>(
         )
     };
     Errno::from_ret(r as usize).map(|pid| pid as i32)
+}
+
+/// The lifeline of a `CLONE_VM` child: a robust futex of ours. While we
+/// live, its word holds our TID; when we die — SIGKILL included — the
+/// kernel's robust-list walk sets `FUTEX_OWNER_DIED` in it
+/// (`handle_futex_death`). A child that shares our memory reads the word
+/// after its `PR_SET_PDEATHSIG`: set means we died before the prctl could
+/// take effect, and no signal is coming. Unlike `getppid()`, this works
+/// from inside a new PID namespace, where the parent has no PID; unlike a
+/// pipe, it needs no file descriptor (RLIMIT_NOFILE may leave none) and no
+/// system call in the child.
+#[repr(C)]
+struct Lifeline {
+    /// What `set_robust_list` registers: a list of one entry.
+    head: k::robust_list_head,
+    entry: k::robust_list,
+    /// The futex word, `futex_offset` bytes after `entry`.
+    owner: AtomicU32,
+}
+
+// SAFETY: the raw pointers only ever point into LIFELINE itself; the
+// kernel reads them, and writes nothing but `owner`, an atomic.
+unsafe impl Sync for Lifeline {}
+
+static LIFELINE: Lifeline = Lifeline {
+    head: k::robust_list_head {
+        list: k::robust_list {
+            next: &LIFELINE.entry as *const k::robust_list as *mut k::robust_list,
+        },
+        futex_offset: (core::mem::offset_of!(Lifeline, owner)
+            - core::mem::offset_of!(Lifeline, entry)) as _,
+        list_op_pending: core::ptr::null_mut(),
+    },
+    // The list is circular: the last entry leads back to the head.
+    entry: k::robust_list {
+        next: &LIFELINE.head.list as *const k::robust_list as *mut k::robust_list,
+    },
+    owner: AtomicU32::new(0),
+};
+
+static ARMED: AtomicBool = AtomicBool::new(false);
+
+/// Makes `LIFELINE` ours: `me` is our TID (our PID: one thread). Once per
+/// process; the registration is not inherited by children.
+pub fn arm_lifeline(me: i32) -> Result<(), Errno> {
+    LIFELINE.owner.store(me as u32, Relaxed);
+    if !ARMED.load(Relaxed) {
+        sys::set_robust_list(&LIFELINE.head)?;
+        ARMED.store(true, Relaxed);
+    }
+    Ok(())
+}
+
+/// In a `CLONE_VM` child: whether the parent that armed the lifeline has
+/// died.
+pub fn parent_died() -> bool {
+    LIFELINE.owner.load(Relaxed) & linux_raw_sys::general::FUTEX_OWNER_DIED != 0
 }

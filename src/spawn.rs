@@ -16,10 +16,10 @@
 //! is running".
 //!
 //! The child's lifeline: `PR_SET_PDEATHSIG`, then a check that the parent
-//! did not die before it took effect. `getppid()` against the PID we had
-//! tells, except in a new PID namespace, where the parent has no PID: there
-//! the child watches the pipe, whose read end only the parent holds
-//! (`POLLERR` when it is gone).
+//! did not die before it took effect: a `CLONE_VM` child reads the robust
+//! futex the kernel marks when we die (`rt::arm_lifeline`); a fork-style
+//! one watches the pipe, whose read end only the parent holds (`POLLERR`
+//! when it is gone).
 
 use crate::cli::Config;
 use crate::ops::{self, Outside};
@@ -36,8 +36,7 @@ pub struct Plan {
     /// The child is PID 1 of a new PID namespace and COMMAND its child.
     pub init: bool,
     pub style: Style,
-    /// A pipe: the fork-style child's way to report, and the lifeline of a
-    /// child in a new PID namespace.
+    /// A pipe: the fork-style child's way to report, and its lifeline.
     pub pipe: bool,
 }
 
@@ -51,8 +50,11 @@ impl Plan {
         } else {
             Style::Vfork
         };
-        let pipe = style == Style::Fork || (cfg.has(k::CLONE_NEWPID) && !cfg.no_kill_child);
-        Plan { init, style, pipe }
+        Plan {
+            init,
+            style,
+            pipe: style == Style::Fork,
+        }
     }
 }
 
@@ -66,7 +68,7 @@ pub struct Ctx<'a> {
     outside: Outside,
     /// The signal mask nsinit was started with, for COMMAND.
     mask: SigSet,
-    /// Our PID, for the child's lifeline check.
+    /// Our PID.
     parent: i32,
     /// nsinit runs in the foreground of a terminal on stdin: COMMAND's
     /// process group gets the terminal.
@@ -81,12 +83,13 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     /// Everything a `launch` needs. Signals must be blocked by now
-    /// (`mask` is what COMMAND gets back).
+    /// (`mask` is what COMMAND gets back); `me` is our PID.
     pub fn new(
         cfg: &'a Config<'a>,
         p: &Process,
         argv: Argv<'a>,
         mask: SigSet,
+        me: i32,
         tty: bool,
     ) -> Ctx<'a> {
         Ctx {
@@ -96,7 +99,7 @@ impl<'a> Ctx<'a> {
             argv,
             outside: Outside::of(cfg),
             mask,
-            parent: sys::getpid(),
+            parent: me,
             tty,
             rd: -1,
             wr: -1,
@@ -109,7 +112,7 @@ impl<'a> Ctx<'a> {
 /// is blocked already (since `main`'s first call), so that none falls
 /// between the child's birth and the first sigtimedwait; `mask` is the one
 /// nsinit was started with, which COMMAND gets back.
-pub fn run(cfg: &Config, p: &Process, mask: SigSet) -> u8 {
+pub fn run(cfg: &Config, p: &Process, mask: SigSet, me: i32) -> u8 {
     // COMMAND as our direct child, outside a PID namespace of its own:
     // become the reaper of its orphans, as an init would be.
     if cfg.subreaper || !cfg.has(k::CLONE_NEWPID) {
@@ -126,7 +129,7 @@ pub fn run(cfg: &Config, p: &Process, mask: SigSet) -> u8 {
         0 => Argv::shell(),
         i => p.args_from(i),
     };
-    let mut ctx = Ctx::new(cfg, p, argv, mask, tty);
+    let mut ctx = Ctx::new(cfg, p, argv, mask, me, tty);
     let pid = match launch(&mut ctx) {
         Ok(pid) => pid,
         Err(f) => return report(cfg, f),
@@ -153,6 +156,8 @@ pub fn launch(ctx: &mut Ctx) -> Result<i32, Failure> {
     let cfg = ctx.cfg;
     if ctx.plan.pipe {
         (ctx.rd, ctx.wr) = pipe().map_err(|e| Failure::new(Step::Pipe, e))?;
+    } else if !cfg.no_kill_child {
+        rt::arm_lifeline(ctx.parent).map_err(|e| Failure::new(Step::Lifeline, e))?;
     }
     ctx.failed.store(0, Relaxed);
     step::verbose(cfg.verbose, Step::Clone, None);
@@ -232,7 +237,7 @@ fn child(ctx: &Ctx) -> ! {
         let orphaned = if plan.pipe {
             sys::poll_now(ctx.wr, k::POLLOUT).is_ok_and(|ev| ev & k::POLLERR != 0)
         } else {
-            sys::getppid() != ctx.parent
+            rt::parent_died()
         };
         if orphaned {
             sys::exit(125);

@@ -596,6 +596,22 @@ pub fn anon_dontfork(n: usize) -> Result<&'static mut [u64]> {
     Ok(unsafe { core::slice::from_raw_parts_mut(addr as *mut u64, n) })
 }
 
+/// `set_robust_list(2)`: the futexes the kernel marks `FUTEX_OWNER_DIED`
+/// when this thread dies, however it dies.
+pub fn set_robust_list(head: &'static k::robust_list_head) -> Result<usize> {
+    let size = core::mem::size_of::<k::robust_list_head>();
+    // SAFETY: the kernel keeps the pointer for the thread's life: 'static.
+    // It reads the list, and writes only the futex words the list points
+    // at (atomics, in `rt::Lifeline`).
+    unsafe {
+        syscall!(
+            Sysno::set_robust_list,
+            head as *const k::robust_list_head,
+            size
+        )
+    }
+}
+
 /// `mprotect(2)` of pages of our own.
 pub fn mprotect(addr: usize, len: usize, prot: u32) -> Result<usize> {
     // SAFETY: changes only the protection of pages, which cannot make a

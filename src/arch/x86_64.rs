@@ -83,14 +83,17 @@ pub unsafe fn clone(
 }
 
 /// What only the executable defines: `_start`, which hands the kernel's
-/// initial stack pointer to `$start`, and the memory functions the compiler
-/// lowers copies and comparisons to. A library that defined them would
+/// initial stack pointer to `$start` and runs it on `$stack` (the top of
+/// a stack of our own, so that `RLIMIT_STACK` — which may leave as little
+/// as 3 KiB of the kernel's stack below argv and envp — cannot make our
+/// frames fault), and the memory functions the compiler lowers copies and
+/// comparisons to. A library that defined them would
 /// clash with the C runtime of any std program linking it (tests, fuzzers).
 /// Expanded by `nsinit::entry!` in `src/main.rs`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __arch_entry {
-    ($start:path) => {
+    ($start:path, $stack:path, $size:expr) => {
         core::arch::global_asm!(
             ".pushsection .text._start,\"ax\",@progbits",
             ".globl _start",
@@ -100,7 +103,9 @@ macro_rules! __arch_entry {
             "    xor ebp, ebp",
             // First argument: the initial stack, where argc/argv/envp are.
             "    mov rdi, rsp",
-            // Align for the call whatever the kernel handed us.
+            // Our own stack, from its top down; aligned for the call.
+            "    lea rsp, [rip + {stack}]",
+            "    add rsp, {size}",
             "    and rsp, -16",
             // $start never returns; should it ever, trap rather than run on
             // into whatever follows.
@@ -109,6 +114,8 @@ macro_rules! __arch_entry {
             ".size _start, .-_start",
             ".popsection",
             start = sym $start,
+            stack = sym $stack,
+            size = const $size,
         );
 
         // `rep movsb`/`rep stosb` are short and, on every x86-64 since Ivy

@@ -7,6 +7,22 @@ use std::time::{Duration, Instant};
 
 pub const NSINIT: &str = env!("CARGO_BIN_EXE_nsinit");
 
+/// A test binary started from a non-interactive shell's background job
+/// inherits SIGINT and SIGQUIT ignored, and so would everything it
+/// spawns, nsinit's COMMANDs included: put them back to their defaults
+/// before main, for the whole process and its children. (nsinit's own
+/// wrapper: the library links into std programs.)
+#[used]
+#[link_section = ".init_array"]
+static RESET_SIGNALS: extern "C" fn() = reset_signals;
+
+extern "C" fn reset_signals() {
+    use linux_raw_sys::general::{SIGINT, SIGQUIT};
+    for sig in [SIGINT, SIGQUIT] {
+        let _ = nsinit::sys::sigdefault(sig);
+    }
+}
+
 pub fn nsinit(args: &[&str]) -> Command {
     let mut c = Command::new(NSINIT);
     c.args(args).stdin(Stdio::null());
