@@ -466,3 +466,84 @@ fn nothing_else_in_the_window() {
     }
     assert_eq!(kids, 10, "{text}");
 }
+
+/// A case name longer than any line buffer: every JSON object still ends
+/// its line, and parses.
+#[test]
+fn long_rows_stay_whole() {
+    if !root() || !need("python3") {
+        return;
+    }
+    let case = vec!["uts"; 120].join("+");
+    let r = run(&["bench", "--json", "-n", "2", &case]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(r.stdout.ends_with("}\n"), "{}", r.stdout);
+    let rows = json_rows(&r.stdout);
+    assert_eq!(rows.len(), 4, "{}", r.stdout);
+    for row in rows {
+        // json_rows gives "case measure n" per object Python parsed.
+        assert!(row.starts_with(&format!("{case} ")), "{row}");
+    }
+}
+
+/// A child killed by a signal is reported as such, not as an errno.
+#[test]
+fn a_killed_child_is_not_an_errno() {
+    if !root() || !need("strace") {
+        return;
+    }
+    // Every child's exit_group gets SIGKILL delivered instead; the
+    // benchmark itself never calls exit_group before its table is out.
+    let o = strace(
+        &["-o", "/dev/null", "-e", "inject=exit_group:signal=SIGKILL:when=1"],
+        &["bench", "-n", "3", "uts"],
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let rows = table(&stdout);
+    for (measure, error) in [
+        ("create-fork", "child killed by signal 9"),
+        ("create-vfork", "child killed by signal 9"),
+        ("spawn", "payload exited with status 137"),
+    ] {
+        let row = rows.iter().find(|r| r.measure == measure).unwrap();
+        assert_eq!(row.error, error, "{stdout}");
+    }
+}
+
+/// The teardown worker's two pipes: when the second cannot be made, the
+/// first is closed, and the teardown rows say why.
+#[test]
+fn worker_setup_failing_leaks_nothing() {
+    if !root() || !need("strace") {
+        return;
+    }
+    let log = std::env::temp_dir().join(format!("nsinit-worker-{}", std::process::id()));
+    let o = strace(
+        &[
+            "-o",
+            log.to_str().unwrap(),
+            "-e",
+            "trace=pipe2,close",
+            "-e",
+            "inject=pipe2:error=EMFILE:when=2",
+        ],
+        &["bench", "-n", "2", "uts"],
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::remove_file(&log).unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let rows = table(&stdout);
+    let teardown = rows.iter().find(|r| r.measure == "teardown").unwrap();
+    assert_eq!(teardown.error, "EMFILE (Too many open files)", "{stdout}");
+    // pipe2([3, 4]) made, the second refused: both of the first closed.
+    let first = text
+        .lines()
+        .find_map(|l| l.split_once("pipe2([")?.1.split_once(']').map(|(f, _)| f.to_string()))
+        .expect(&text);
+    for fd in first.split(", ") {
+        assert!(
+            text.lines().any(|l| l.contains(&format!("close({fd})"))),
+            "fd {fd} of the first pipe left open:\n{text}"
+        );
+    }
+}
