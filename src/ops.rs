@@ -123,7 +123,7 @@ impl<'a> Op<'a> {
                 write_file(cstr!("/proc/self/timens_offsets"), l.as_bytes())
             }
             Op::SetnsTime => {
-                let fd = with_fd_room(|| {
+                let fd = with_fd_room(&mut || {
                     sys::open(cstr!("/proc/self/ns/time_for_children"), k::O_RDONLY)
                 })?;
                 let r = sys::setns(fd, k::CLONE_NEWTIME);
@@ -230,7 +230,8 @@ pub fn operand_of<'a>(cfg: &Config<'a>, f: Failure) -> Option<&'a [u8]> {
 /// puts it back: a descriptor above the limit stays valid, and COMMAND
 /// gets the limit nsinit was given. (tini-static runs with a limit of 3;
 /// so must we, with 0-2 open.)
-pub fn with_fd_room<T>(mut f: impl FnMut() -> sys::Result<T>) -> sys::Result<T> {
+/// (One copy for every caller: `dyn`, not a generic per closure.)
+pub fn with_fd_room(f: &mut dyn FnMut() -> sys::Result<i32>) -> sys::Result<i32> {
     match f() {
         Err(Errno::EMFILE) => {}
         r => return r,
@@ -248,7 +249,7 @@ pub fn with_fd_room<T>(mut f: impl FnMut() -> sys::Result<T>) -> sys::Result<T> 
 }
 
 fn write_file(path: Zstr, data: &[u8]) -> sys::Result<()> {
-    let fd = with_fd_room(|| sys::open(path, k::O_WRONLY))?;
+    let fd = with_fd_room(&mut || sys::open(path, k::O_WRONLY))?;
     let r = sys::write(fd, data);
     let _ = sys::close(fd);
     // The kernel takes a map in one write or not at all.
@@ -269,8 +270,9 @@ fn write_map(path: Zstr, inside: u32, outside: u32) -> sys::Result<()> {
 }
 
 fn loopback_up() -> sys::Result<()> {
-    let fd =
-        with_fd_room(|| sys::socket(linux_raw_sys::net::AF_INET, linux_raw_sys::net::SOCK_DGRAM))?;
+    let fd = with_fd_room(&mut || {
+        sys::socket(linux_raw_sys::net::AF_INET, linux_raw_sys::net::SOCK_DGRAM)
+    })?;
     let up = linux_raw_sys::net::net_device_flags::IFF_UP as u32;
     let r = sys::set_iface_flags(fd, b"lo", up);
     let _ = sys::close(fd);

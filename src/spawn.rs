@@ -191,10 +191,14 @@ pub fn launch(ctx: &mut Ctx) -> Result<i32, Failure> {
 /// A close-on-exec pipe whose ends are above stdio, wherever fds 0-2 are
 /// closed and however low `RLIMIT_NOFILE` is.
 fn pipe() -> sys::Result<(i32, i32)> {
-    crate::ops::with_fd_room(|| {
-        let (rd, wr) = sys::pipe()?;
-        match (above_stdio(rd), above_stdio(wr)) {
-            (Ok(rd), Ok(wr)) => Ok((rd, wr)),
+    let mut wr = -1;
+    let rd = crate::ops::with_fd_room(&mut || {
+        let (rd, w) = sys::pipe()?;
+        match (above_stdio(rd), above_stdio(w)) {
+            (Ok(rd), Ok(w)) => {
+                wr = w;
+                Ok(rd)
+            }
             (a, b) => {
                 for fd in [a, b].into_iter().flatten() {
                     let _ = sys::close(fd);
@@ -202,7 +206,8 @@ fn pipe() -> sys::Result<(i32, i32)> {
                 Err(Errno::EMFILE)
             }
         }
-    })
+    })?;
+    Ok((rd, wr))
 }
 
 /// `fd`, or a copy of it numbered 3 or above if it is 0, 1 or 2: with

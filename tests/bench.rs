@@ -495,7 +495,12 @@ fn a_killed_child_is_not_an_errno() {
     // Every child's exit_group gets SIGKILL delivered instead; the
     // benchmark itself never calls exit_group before its table is out.
     let o = strace(
-        &["-o", "/dev/null", "-e", "inject=exit_group:signal=SIGKILL:when=1"],
+        &[
+            "-o",
+            "/dev/null",
+            "-e",
+            "inject=exit_group:signal=SIGKILL:when=1",
+        ],
         &["bench", "-n", "3", "uts"],
     );
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -538,7 +543,12 @@ fn worker_setup_failing_leaks_nothing() {
     // pipe2([3, 4]) made, the second refused: both of the first closed.
     let first = text
         .lines()
-        .find_map(|l| l.split_once("pipe2([")?.1.split_once(']').map(|(f, _)| f.to_string()))
+        .find_map(|l| {
+            l.split_once("pipe2([")?
+                .1
+                .split_once(']')
+                .map(|(f, _)| f.to_string())
+        })
         .expect(&text);
     for fd in first.split(", ") {
         assert!(
