@@ -22,7 +22,7 @@ use crate::cli::{usage, Action, Args, Config, Usage};
 use crate::cstr;
 use crate::ops::Outside;
 use crate::out::Line;
-use crate::rt::{self, Namespaces, Process, Stack, Style};
+use crate::rt::{self, Namespaces, Process, Style};
 use crate::spawn::{self, Ctx};
 use crate::sys::{self, ArgvBuf, Errno, SigSet, Zstr};
 use linux_raw_sys::general as k;
@@ -294,11 +294,10 @@ impl From<Errno> for Error {
     }
 }
 
-/// One create: clone into `flags`' namespaces on `stack`, the child exits,
-/// wait4. Fails with the errno of clone, or of the child's unshare (its
+/// One create: clone into `flags`' namespaces, the child exits, wait4. Fails with the errno of clone, or of the child's unshare (its
 /// exit code), or with the signal that killed it.
-fn create(flags: u32, style: Style, stack: Stack) -> Result<(), Error> {
-    let (_, status) = rt::clone(style, Namespaces::new(flags), stack, exit_at_once, &flags)
+fn create(flags: u32, style: Style) -> Result<(), Error> {
+    let (_, status) = rt::clone(style, Namespaces::new(flags), exit_at_once, &flags)
         .and_then(|pid| sys::wait4(pid, 0))?;
     match (status & 0x7f, (status >> 8) & 0xff) {
         (0, 0) => Ok(()),
@@ -357,7 +356,7 @@ impl Worker {
             resp: resp_wr,
             ours: [req_wr, resp_rd],
         };
-        let pid = rt::clone(Style::Fork, ctx.cfg.ns, Stack::First, worker, &ctx);
+        let pid = rt::clone(Style::Fork, ctx.cfg.ns, worker, &ctx);
         let _ = sys::close(req_rd);
         let _ = sys::close(resp_wr);
         match pid {
@@ -433,13 +432,12 @@ fn limit_to_one(ctx: &WorkerCtx) -> Result<(), Errno> {
 }
 
 /// Clones into `flags` until it no longer fails with ENOSPC; returns when
-/// the attempt that succeeded began. (The worker runs on the first stack:
-/// its clones go on the second.)
+/// the attempt that succeeded began.
 fn until_gone(flags: u32) -> Result<u64, Error> {
     let start = sys::monotonic_ns();
     loop {
         let t = sys::monotonic_ns();
-        match create(flags, Style::Vfork, Stack::Second) {
+        match create(flags, Style::Vfork) {
             Err(Error::Errno(ENOSPC)) if t - start < TEARDOWN_MAX_NS => {}
             r => return r.map(|_| t),
         }
@@ -465,6 +463,7 @@ fn case(b: &Bench, p: &Process, i: usize) -> Zstr<'static> {
 }
 
 /// The run: rounds of every case and measure, then the table.
+#[inline(never)]
 pub fn run(b: &Bench, p: &Process, mask: SigSet, me: i32) -> u8 {
     let ncases = if b.cases.count == 0 {
         DEFAULT.len()
@@ -539,8 +538,8 @@ pub fn run(b: &Bench, p: &Process, mask: SigSet, me: i32) -> u8 {
                 // Some(ns): a teardown, which the worker timed itself.
                 let t0 = sys::monotonic_ns();
                 let r = match m {
-                    Measure::Fork => create(flags, Style::Fork, Stack::First).map(|()| None),
-                    Measure::Vfork => create(flags, Style::Vfork, Stack::First).map(|()| None),
+                    Measure::Fork => create(flags, Style::Fork).map(|()| None),
+                    Measure::Vfork => create(flags, Style::Vfork).map(|()| None),
                     Measure::Spawn => spawn_once(&mut ctx).map(|()| None),
                     Measure::Teardown => match &worker {
                         Ok(w) => w.teardown(flags).map(Some),

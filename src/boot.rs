@@ -25,6 +25,7 @@ pub fn first_process(me: i32) -> bool {
 /// PID 1 of a PID namespace or container — `--boot` refuses: mounting
 /// /proc, /sys and /dev there would cover what the caller sees, and
 /// reboot(2) in a PID namespace only kills its init with SIGINT.
+#[inline(never)]
 pub fn run(cfg: &Config, p: &Process, machine: bool, mask: SigSet) -> u8 {
     if !machine {
         Line::msg()

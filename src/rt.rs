@@ -8,7 +8,7 @@
 //! this library links into any std program (tests, fuzzers).
 
 use crate::sys::{self, Argv, Errno, Zstr};
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
 use linux_raw_sys::auxvec as aux;
 use linux_raw_sys::general as k;
 
@@ -168,57 +168,43 @@ pub static mut MAIN_STACK: [u8; MAIN_STACK_SIZE] = [0; MAIN_STACK_SIZE];
 #[doc(hidden)]
 pub const MAIN_STACK_SIZE: usize = 64 * 1024;
 
-/// Size of one clone stack. The deepest child runs nsinit's setup and
-/// execvp; 64 KiB leaves room for unoptimised debug builds.
+/// Size of the clone stack. Its child runs nsinit's setup and execvp;
+/// 64 KiB leaves room for unoptimised debug builds.
 const SLOT: usize = 64 * 1024;
 /// The largest page a Linux kernel uses (arm64 with 64 KiB pages): a
 /// guard page is one of the kernel's pages, whatever their size.
 const MAX_PAGE: usize = 64 * 1024;
 
-/// The hand-managed clone stacks, in .bss: untouched pages cost neither
-/// file bytes nor memory. Each slot is a guard page (`PROT_NONE`) with a
-/// stack above it, laid out at run time for the kernel's page size:
-/// aligning by the linker would push the data segment to a new page and
-/// pad the file.
-static mut STACKS: [u8; 2 * (SLOT + MAX_PAGE) + MAX_PAGE] = [0; 2 * (SLOT + MAX_PAGE) + MAX_PAGE];
+/// The hand-managed stack that `CLONE_VM` children start on, in .bss:
+/// untouched pages cost neither file bytes nor memory. A guard page
+/// (`PROT_NONE`) below it, laid out at run time for the kernel's page
+/// size: aligning by the linker would push the data segment to a new page
+/// and pad the file.
+static mut STACKS: [u8; SLOT + 2 * MAX_PAGE] = [0; SLOT + 2 * MAX_PAGE];
 
-/// A bit per slot of `STACKS` whose guard page is in place. Set once per
-/// slot and kept: a child that shares our memory shares the protection and
-/// this record of it, a fork-style one inherits both.
-static GUARDED: AtomicU8 = AtomicU8::new(0);
+/// Whether the guard page is in place. Set once and kept: a child that
+/// shares our memory shares the protection and this record of it, a
+/// fork-style one inherits both.
+static GUARDED: AtomicBool = AtomicBool::new(false);
 
-/// One of the two clone stacks. A process clones onto the slot after the
-/// one it runs on: the original nsinit runs on the kernel's stack and
-/// starts its child on `First`; that child (fork-style, on its copy of
-/// `First`, or one that shares our memory) starts its own on `Second`. So
-/// no two live frames ever share a slot, whoever clones; the clone plan
-/// (`spawn`) and the benchmark name the slot for each clone.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Stack {
-    First = 0,
-    Second = 1,
-}
-
-impl Stack {
-    /// The aligned top of this slot, its guard page in place. Refuses
-    /// (`EDEADLK`) to hand out the slot the caller is running on.
-    pub fn top(self) -> Result<*mut u8, Errno> {
-        let page = page_size();
-        let first = (core::ptr::addr_of_mut!(STACKS) as usize + page - 1) & !(page - 1);
-        let base = first + self as usize * (SLOT + page);
-        let top = (base + page + SLOT) & !(crate::arch::STACK_ALIGN - 1);
-        let here = 0u8;
-        let sp = &here as *const u8 as usize;
-        if (base..top).contains(&sp) {
-            return Err(Errno::EDEADLK);
-        }
-        let bit = 1 << self as u8;
-        if GUARDED.load(Relaxed) & bit == 0 {
-            sys::mprotect(base, page, k::PROT_NONE)?;
-            GUARDED.fetch_or(bit, Relaxed);
-        }
-        Ok(top as *mut u8)
+/// The top of the clone stack, its guard page in place. Only one is ever
+/// needed: a `CLONE_VM` child only sets up and execs (it never clones), and
+/// a fork-style child runs on its own copy of its parent's stack, so it
+/// may start `CLONE_VM` children of its own on its copy of this one.
+/// Refuses (`EDEADLK`) a caller running on it.
+fn stack_top() -> Result<*mut u8, Errno> {
+    let page = page_size();
+    let base = (core::ptr::addr_of_mut!(STACKS) as usize + page - 1) & !(page - 1);
+    let top = (base + page + SLOT) & !(crate::arch::STACK_ALIGN - 1);
+    let here = 0u8;
+    if (base..top).contains(&(&here as *const u8 as usize)) {
+        return Err(Errno::EDEADLK);
     }
+    if !GUARDED.load(Relaxed) {
+        sys::mprotect(base, page, k::PROT_NONE)?;
+        GUARDED.store(true, Relaxed);
+    }
+    Ok(top as *mut u8)
 }
 
 /// How a child comes to life.
@@ -269,17 +255,20 @@ impl Namespaces {
     }
 }
 
-/// `clone(2)` through the trampoline: the child runs `f(arg)` on `stack`
-/// (a slot the caller is not running on, which `Stack::top` checks), in
-/// new namespaces `ns`, with SIGCHLD as its exit signal; returns its PID.
-pub fn clone<T>(
-    style: Style,
-    ns: Namespaces,
-    stack: Stack,
-    f: fn(&T) -> !,
-    arg: &T,
-) -> Result<i32, Errno> {
-    let top = stack.top()?;
+/// `clone(2)` through the trampoline: the child runs `f(arg)` in new
+/// namespaces `ns`, with SIGCHLD as its exit signal; returns its PID. A
+/// `Vfork` child starts on the clone stack; a `Fork` child goes on where
+/// we are, on its own copy of our stack, as after fork(2): it touches no
+/// page of ours, and only the pages it writes become its own.
+///
+/// `clone3` (for `CLONE_PIDFD` and `CLONE_INTO_CGROUP`) would be a second
+/// trampoline in `arch` taking a `clone_args`, called from here: the
+/// typed flags and the choice of stack stay as they are.
+pub fn clone<T>(style: Style, ns: Namespaces, f: fn(&T) -> !, arg: &T) -> Result<i32, Errno> {
+    let top = match style {
+        Style::Vfork => stack_top()?,
+        Style::Fork => core::ptr::null_mut(),
+    };
 
     struct Call<'a, T> {
         f: fn(&T) -> !,
@@ -298,8 +287,9 @@ pub fn clone<T>(
         Style::Vfork => k::CLONE_VM | k::CLONE_VFORK,
         Style::Fork => 0,
     };
-    // SAFETY: top is the aligned end of a slot no live frame uses (see
-    // `Stack`); `start::<T>` never returns and gets the Call it expects;
+    // SAFETY: top is the aligned end of the clone stack, which no live
+    // frame uses (`stack_top`), or null: the fork-style child's own copy
+    // of our stack; `start::<T>` never returns and gets the Call it expects;
     // the flags are namespace bits, CLONE_VM|CLONE_VFORK (the parent then
     // sleeps until the child is done with our memory) and the exit signal.
     let r = unsafe {

@@ -23,7 +23,7 @@
 
 use crate::cli::Config;
 use crate::ops::{self, Outside};
-use crate::rt::{self, Process, Stack, Style};
+use crate::rt::{self, Process, Style};
 use crate::step::{self, Failure, Step};
 use crate::sys::{self, Argv, Errno, SigSet, Zstr};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -161,7 +161,7 @@ pub fn launch(ctx: &mut Ctx) -> Result<i32, Failure> {
     }
     ctx.failed.store(0, Relaxed);
     step::verbose(cfg.verbose, Step::Clone, None);
-    let pid = rt::clone(ctx.plan.style, cfg.ns, Stack::First, child, &*ctx);
+    let pid = rt::clone(ctx.plan.style, cfg.ns, child, &*ctx);
     let mut failed = Failure::decode(ctx.failed.load(Relaxed));
     if ctx.plan.pipe {
         let _ = sys::close(ctx.wr);
@@ -262,13 +262,7 @@ fn child(ctx: &Ctx) -> ! {
 /// it starts COMMAND and supervises it.
 fn init(ctx: &Ctx) -> ! {
     let _ = sys::setpgid(0, 0);
-    let pid = match rt::clone(
-        Style::Vfork,
-        Default::default(),
-        Stack::Second,
-        run_command,
-        ctx,
-    ) {
+    let pid = match rt::clone(Style::Vfork, Default::default(), run_command, ctx) {
         Ok(pid) => pid,
         Err(e) => fail(ctx, false, Failure::new(Step::CloneCommand, e)),
     };

@@ -179,7 +179,7 @@ fn every_setup_step_fails_cleanly() {
         (&[], "inject=clone:error=ENOSPC", &["-n"], 125, "clone: ENOSPC (No space left on device); a namespace limit is reached: /proc/sys/user/max_*_namespaces, or 32 nested PID or user namespaces, the kernel's fixed depth"),
         (&[], "inject=clone:error=EINVAL", &["-C"], 125, "clone: EINVAL (Invalid argument); the kernel lacks a requested namespace"),
         (&[], "inject=clone:error=EPERM", &["-U"], 125, "clone: EPERM (Operation not permitted); the kernel refuses user namespaces in a chroot, and where they are disabled (sysctl kernel.unprivileged_userns_clone, an AppArmor or SELinux policy)"),
-        (&[], "inject=pipe2:error=EMFILE", &["-p"], 125, "pipe2: EMFILE (Too many open files)"),
+        (&[], "inject=pipe2:error=EMFILE", &["-p"], 125, "pipe2: EMFILE (Too many open files); RLIMIT_NOFILE leaves no descriptor, even raised to its hard limit (-p and -T need one)"),
         (&[], "inject=rt_sigprocmask:error=EINVAL:when=1", &["-p"], 125, "rt_sigprocmask: EINVAL (Invalid argument)"),
         (&[], "inject=prctl:error=EINVAL", &["-u"], 125, "prctl PR_SET_CHILD_SUBREAPER: EINVAL (Invalid argument)"),
         (&[], "inject=prctl:error=EINVAL", &["-p"], 125, "prctl PR_SET_PDEATHSIG: EINVAL (Invalid argument)"),

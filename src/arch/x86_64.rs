@@ -36,7 +36,9 @@ pub const STACK_ALIGN: usize = 16;
 /// - `stack_top` is the 16-byte-aligned upper end of a writable stack large
 ///   enough for `func`, that nothing else will use while the child runs on
 ///   it (with `CLONE_VM` the memory is shared: the parent must not touch it
-///   until the child has exec'd or exited, which `CLONE_VFORK` ensures).
+///   until the child has exec'd or exited, which `CLONE_VFORK` ensures);
+///   or null without `CLONE_VM`: the child goes on on its own copy of our
+///   stack, below our stack pointer.
 /// - `func` never returns and `arg` is what it expects.
 /// - `flags` carries no `CLONE_SETTLS`, `CLONE_*TID` or `CLONE_PIDFD`: their
 ///   pointer arguments are passed as 0; and no `CLONE_THREAD`.
@@ -47,6 +49,7 @@ pub unsafe fn clone(
     arg: *mut u8,
 ) -> isize {
     debug_assert!((stack_top as usize).is_multiple_of(STACK_ALIGN));
+    debug_assert!(!stack_top.is_null() || flags & linux_raw_sys::general::CLONE_VM as usize == 0);
     let ret: isize;
     // SAFETY: the caller's contract above; the parent path behaves like any
     // `syscall`, and the child path never returns into compiled code.
@@ -57,9 +60,11 @@ pub unsafe fn clone(
             "test rax, rax",
             "jnz 2f",
             // Child: outermost frame on the new stack, which the kernel
-            // already loaded into rsp and which is 16-byte aligned, as a
-            // `call` needs.
+            // already loaded into rsp (or, stack_top null, on its copy of
+            // ours, wherever inside this block it was): aligned for the
+            // `call`.
             "xor ebp, ebp",
+            "and rsp, -16",
             "mov rdi, r9",
             "call r12",
             // func() is `-> !`; trap if it lies.
