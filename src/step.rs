@@ -117,9 +117,10 @@ pub fn hint(step: Step, e: Errno, ns: Namespaces) -> Option<&'static str> {
             "a user namespace cannot mount the host's proc: add --pid"
         }
         (Step::Sethostname, Errno::EPERM) => "needs CAP_SYS_ADMIN: add --user",
-        (_, Errno::EMFILE) => {
+        (Step::Pipe, Errno::EMFILE) => {
             "RLIMIT_NOFILE leaves no descriptor, even raised to its hard limit (-p and -T need one)"
         }
+        (_, Errno::EMFILE) => "RLIMIT_NOFILE leaves no descriptor, even raised to its hard limit",
         (Step::ProcPrivate, Errno::EINVAL) => {
             "--mount-proc with --propagation=shared or unchanged needs DIR to be a mount point"
         }

@@ -196,7 +196,7 @@ fn every_setup_step_fails_cleanly() {
         (&[], "inject=setns:error=EUSERS", &["-T"], 125, "setns CLONE_NEWTIME: EUSERS (Too many users)"),
         (&[], "inject=chroot:error=ENOENT", &["-R", "/"], 125, "chroot /: ENOENT (No such file or directory)"),
         (&[], "inject=chdir:error=ENOTDIR", &["-p", "-w", "/tmp"], 125, "chdir /tmp: ENOTDIR (Not a directory)"),
-        (&[], "inject=socket:error=EMFILE", &["-n"], 125, "bring up lo: EMFILE (Too many open files)"),
+        (&[], "inject=socket:error=EMFILE", &["-n"], 125, "bring up lo: EMFILE (Too many open files); RLIMIT_NOFILE leaves no descriptor, even raised to its hard limit"),
         (&[], "inject=ioctl:error=EPERM", &["-n"], 125, "bring up lo: EPERM (Operation not permitted)"),
         (&["-P", "/bin/sleep"], "inject=execve:error=ENOENT", &["-p"], 127, "execve /bin/sleep: ENOENT (No such file or directory)"),
         (&["-P", "/bin/sleep"], "inject=execve:error=EACCES", &["-u"], 126, "execve /bin/sleep: EACCES (Permission denied)"),
