@@ -129,22 +129,24 @@ expect(rb"PROMPT:")
 if (s := status()) != 130:
     fail(f"status {s} after fg and Ctrl-C, not 130")
 
-if mode == "":
-    # bg: COMMAND runs on in the background and the shell keeps the
-    # terminal. (Under -p the init cannot tell fg from bg: it sees
-    # neither the shell's process group nor ours. A known limitation.)
-    send(f"{nsinit} {mode} -- bash -c 'sleep 1; echo BG''DONE'\n")
-    time.sleep(0.3)
-    send("\x1a")
-    expect(rb"Stopped")
-    expect(rb"PROMPT:")
-    send("bg\n")
-    expect(rb"PROMPT:")
-    send("echo ALI''VE\n")
-    expect(rb"ALIVE")
-    expect(rb"BGDONE")
-    send("wait; echo S=$?\n")
-    _, m = expect(rb"S=(\d+)")
+# bg: COMMAND runs on in the background and the shell keeps the
+# terminal. (Under -p the outer nsinit, which sees both the shell's
+# process group and COMMAND's, continues COMMAND and hands it the
+# terminal only on fg.)
+send(f"{nsinit} {mode} -- bash -c 'sleep 1; echo BG''DONE'\n")
+time.sleep(0.3)
+send("\x1a")
+expect(rb"Stopped")
+expect(rb"PROMPT:")
+send("bg\n")
+expect(rb"PROMPT:")
+send("echo ALI''VE\n")
+expect(rb"ALIVE")
+expect(rb"BGDONE")
+send("wait; echo S=$?\n")
+_, m = expect(rb"S=(\d+)")
+if int(m.group(1)) != 0:
+    fail(f"status {m.group(1)} after bg, not 0")
 
 # After nsinit, whoever reads the terminal next can: a script, unlike an
 # interactive shell, takes nothing back itself.
