@@ -28,6 +28,10 @@ fn main() {
         &format!("-Wl,-T,{script}"),
         // Drop every function and datum nothing refers to.
         "-Wl,--gc-sections",
+        // Fold functions whose machine code is identical (monomorphized
+        // twins, wrappers that compile alike) into one copy; nsinit never
+        // compares function addresses. (lld, rustc's linker here.)
+        "-Wl,--icf=all",
         // A build-id note is 36 bytes nobody reads in this binary.
         "-Wl,--build-id=none",
         // Keep the stack non-executable even if an object forgets to say so.
