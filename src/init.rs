@@ -69,7 +69,7 @@ pub fn supervise(s: &Supervisor) -> u8 {
             Ok(i) if i.signo == k::SIGIO && i.code > 0 && s.jobs >= 0 => {
                 let mut b = [0u8; 16];
                 if let Ok(n) = sys::read(s.jobs, &mut b) {
-                    if b[..n].contains(&STOPPED) {
+                    if crate::out::has_byte(&b[..n], STOPPED) {
                         let _ = sys::kill(0, k::SIGSTOP);
                     }
                 }

@@ -251,6 +251,14 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     Some(v)
 }
 
+/// Whether `s` holds the byte `b`: a plain loop, where `<[u8]>::contains`
+/// would bring core's word-at-a-time memchr (200 bytes) for the few
+/// bytes nsinit ever searches.
+#[allow(clippy::manual_contains)]
+pub fn has_byte(s: &[u8], b: u8) -> bool {
+    s.iter().any(|&c| c == b)
+}
+
 /// The `i`th of the NUL-separated strings in `packed`.
 pub fn nth(packed: &'static [u8], i: usize) -> &'static [u8] {
     packed.split(|&b| b == 0).nth(i).unwrap_or(b"?")
