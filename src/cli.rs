@@ -183,9 +183,27 @@ enum Arg {
     Optional,
 }
 
+/// An option that ends parsing at once: help and version win over whatever
+/// follows them. (Not an `Action`, which holds a whole `Config` that every
+/// `apply` would then copy out.)
+#[derive(Clone, Copy)]
+enum End {
+    Help,
+    Version,
+}
+
+impl End {
+    fn action<'a>(self) -> Action<'a> {
+        match self {
+            End::Help => Action::Help,
+            End::Version => Action::Version,
+        }
+    }
+}
+
 /// Each option once: its variant, short letter (`-` for none), long name,
 /// argument, and what it does to `cfg` given its value `v`. The body may
-/// `return` a usage error or an action that ends parsing.
+/// `return` a usage error or an `End` of parsing.
 macro_rules! options {
     ($($var:ident $short:literal $long:literal $arg:ident => |$cfg:ident, $v:ident| $body:expr;)*) => {
         named! {
@@ -204,7 +222,7 @@ macro_rules! options {
             cfg: &mut Config<'a>,
             opt: Opt,
             value: Option<Zstr<'a>>,
-        ) -> Result<Option<Action<'a>>, Usage<'a>> {
+        ) -> Result<Option<End>, Usage<'a>> {
             match opt {
                 $(Opt::$var => {
                     let $cfg = &mut *cfg;
@@ -294,8 +312,8 @@ options! {
         c.boot = true;
         c.reboot = true;
     };
-    Help "h" "help" No => |_c, _v| return Ok(Some(Action::Help));
-    Version "V" "version" No => |_c, _v| return Ok(Some(Action::Version));
+    Help "h" "help" No => |_c, _v| return Ok(Some(End::Help));
+    Version "V" "version" No => |_c, _v| return Ok(Some(End::Version));
 }
 
 fn bytes<'a>(v: Option<Zstr<'a>>) -> &'a [u8] {
@@ -373,8 +391,8 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
             } else {
                 None
             };
-            if let Some(a) = apply(&mut cfg, opt, value)? {
-                return Ok(a);
+            if let Some(e) = apply(&mut cfg, opt, value)? {
+                return Ok(e.action());
             }
         } else if word.len() > 2 && word[0] == b'-' {
             // A cluster of short options; one that takes an argument takes
@@ -400,8 +418,8 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
                 } else {
                     None
                 };
-                if let Some(a) = apply(&mut cfg, opt, value)? {
-                    return Ok(a);
+                if let Some(e) = apply(&mut cfg, opt, value)? {
+                    return Ok(e.action());
                 }
             }
         } else {
