@@ -355,6 +355,11 @@ fn lookup(short: u8, long: &[u8]) -> Option<Opt> {
 
 /// Parses argv without argv[0]. `machine`: nsinit is the first process of
 /// a machine, which implies `--boot`.
+///
+/// Out of line: inlined into `main`, the `Config` inside the result was
+/// copied from one stack slot to the next four times; called, it is built
+/// in the caller's slot.
+#[inline(never)]
 pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action<'a>, Usage<'a>> {
     let n = args.count();
     if n > 0 && args.word(0) == cstr!("bench") {
