@@ -102,11 +102,13 @@ pub fn main(p: &Process) -> u8 {
     }
     let me = sys::getpid();
     let machine = boot::first_process(me);
-    match cli::parse(p, machine) {
-        Ok(Action::Run(cfg)) if cfg.boot => boot::run(&cfg, p, machine, mask),
-        Ok(Action::Run(cfg)) => spawn::run(&cfg, p, mask, me),
+    // Matched by reference: the `Config` stays where `parse` built it
+    // rather than be copied out (200 bytes, and the code to copy them).
+    match &cli::parse(p, machine) {
+        Ok(Action::Run(cfg)) if cfg.boot => boot::run(cfg, p, machine, mask),
+        Ok(Action::Run(cfg)) => spawn::run(cfg, p, mask, me),
         #[cfg(feature = "bench")]
-        Ok(Action::Bench(b)) => bench::run(&b, p, mask, me),
+        Ok(Action::Bench(b)) => bench::run(b, p, mask, me),
         #[cfg(feature = "bench")]
         Ok(Action::Exit) => 0,
         #[cfg(not(feature = "bench"))]
