@@ -11,6 +11,8 @@
 use crate::cstr;
 use crate::rt::{Namespaces, Process};
 use crate::sys::Zstr;
+use crate::text;
+use crate::text::Text;
 use linux_raw_sys::general as k;
 
 /// The words to parse, argv without argv[0]: the process's own, read in
@@ -163,11 +165,11 @@ pub enum Action<'a> {
 /// A usage error: what was wrong, and the word it was about.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Usage<'a> {
-    pub what: &'static str,
+    pub what: Text,
     pub word: &'a [u8],
 }
 
-pub fn usage<'a, T>(what: &'static str, word: &'a [u8]) -> Result<T, Usage<'a>> {
+pub fn usage<T>(what: Text, word: &[u8]) -> Result<T, Usage<'_>> {
     Err(Usage { what, word })
 }
 
@@ -260,10 +262,10 @@ options! {
     Hostname "-" "hostname" Required => |c, v| {
         let name = bytes(v);
         if name.is_empty() {
-            return usage("empty hostname", name);
+            return usage(text!("empty hostname"), name);
         }
         if name.len() > HOSTNAME_MAX {
-            return usage("hostname over 64 bytes", name);
+            return usage(text!("hostname over 64 bytes"), name);
         }
         c.hostname = Some(name);
         c.ns.add(k::CLONE_NEWUTS);
@@ -281,7 +283,7 @@ options! {
             b"slave" => Propagation::Slave,
             b"shared" => Propagation::Shared,
             b"unchanged" => Propagation::Unchanged,
-            w => return usage("propagation: private, slave, shared or unchanged", w),
+            w => return usage(text!("propagation: private, slave, shared or unchanged"), w),
         }
     };
     Wd "w" "wd" Required => |c, v| c.wd = Some(dir(v)?);
@@ -299,11 +301,11 @@ options! {
     Pgroup "g" "pgroup" No => |c, _v| c.policy.pgroup = true;
     RemapExit "e" "remap-exit" Required => |c, v| match crate::out::parse_i64(bytes(v)) {
         Some(code @ 0..=255) => c.policy.remap[code as usize / 64] |= 1 << (code % 64),
-        _ => return usage("exit code: 0 to 255", bytes(v)),
+        _ => return usage(text!("exit code: 0 to 255"), bytes(v)),
     };
     Grace "-" "grace" Required => |c, v| match crate::out::parse_i64(bytes(v)) {
         Some(s @ 0..=86400) => c.policy.grace = Some(s as u32),
-        _ => return usage("grace: 0 to 86400 seconds", bytes(v)),
+        _ => return usage(text!("grace: 0 to 86400 seconds"), bytes(v)),
     };
     NoKillChild "-" "no-kill-child" No => |c, _v| c.no_kill_child = true;
     Verbose "v" "verbose" No => |c, _v| c.verbose = true;
@@ -323,7 +325,7 @@ fn bytes<'a>(v: Option<Zstr<'a>>) -> &'a [u8] {
 /// A directory operand: not empty.
 fn dir(v: Option<Zstr>) -> Result<Zstr, Usage> {
     v.filter(|d| !d.bytes().is_empty()).ok_or(Usage {
-        what: "empty directory",
+        what: text!("empty directory"),
         word: b"",
     })
 }
@@ -333,13 +335,13 @@ fn dir(v: Option<Zstr>) -> Result<Zstr, Usage> {
 fn id(v: Option<Zstr>) -> Result<u32, Usage> {
     match crate::out::parse_i64(bytes(v)) {
         Some(n) if (0..u32::MAX as i64).contains(&n) => Ok(n as u32),
-        _ => usage("not a valid id", bytes(v)),
+        _ => usage(text!("not a valid id"), bytes(v)),
     }
 }
 
 fn seconds(v: Option<Zstr>) -> Result<i64, Usage> {
     crate::out::parse_i64(bytes(v)).ok_or(Usage {
-        what: "not a number of seconds",
+        what: text!("not a number of seconds"),
         word: bytes(v),
     })
 }
@@ -380,16 +382,16 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
         if let Some(long) = word.strip_prefix(b"--") {
             let eq = long.iter().position(|&b| b == b'=' || b == 0).unwrap_or(0);
             let Some(opt) = lookup(0, &long[..eq]) else {
-                return usage("unrecognized option", strip_nul(word));
+                return usage(text!("unrecognized option"), strip_nul(word));
             };
             let value = if long[eq] == b'=' {
                 if opt.arg() == Arg::No {
-                    return usage("option takes no argument", strip_nul(word));
+                    return usage(text!("option takes no argument"), strip_nul(word));
                 }
                 Some(tail(&long[eq + 1..]))
             } else if opt.arg() == Arg::Required {
                 if i >= n {
-                    return usage("option requires an argument", strip_nul(word));
+                    return usage(text!("option requires an argument"), strip_nul(word));
                 }
                 i += 1;
                 Some(args.word(i - 1))
@@ -406,7 +408,7 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
             while word[j] != 0 {
                 let ch = word[j];
                 let Some(opt) = lookup(ch, b"").filter(|_| ch != b'-') else {
-                    return usage("invalid option", strip_nul(word));
+                    return usage(text!("invalid option"), strip_nul(word));
                 };
                 j += 1;
                 let value = if opt.arg() == Arg::Required {
@@ -416,7 +418,7 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
                         i += 1;
                         args.word(i - 1)
                     } else {
-                        return usage("option requires an argument", strip_nul(word));
+                        return usage(text!("option requires an argument"), strip_nul(word));
                     };
                     j = word.len() - 1;
                     Some(v)
@@ -436,11 +438,11 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
     if cfg.policy.grace.is_some() && cfg.exec && cfg.has(k::CLONE_NEWPID) {
         // COMMAND is PID 1 and its exit ends the namespace: no init of
         // ours is left to be graceful.
-        return usage("--grace needs an init: drop --exec", b"");
+        return usage(text!("--grace needs an init: drop --exec"), b"");
     }
     if i >= n {
         if !cfg.boot {
-            return usage("missing COMMAND", b"");
+            return usage(text!("missing COMMAND"), b"");
         }
         // A machine's init with nothing to run: a shell, as the kernel's
         // own fallback would start.
@@ -462,7 +464,8 @@ fn tail(with_nul: &[u8]) -> Zstr<'_> {
     Zstr::new(with_nul).unwrap_or(cstr!(""))
 }
 
-pub const HELP: &str = "\
+pub const HELP: Text = text!(
+    "\
 Usage: nsinit [OPTIONS] [--] COMMAND [ARG...]
 Run COMMAND in new namespaces, behind a PID 1 that reaps and forwards signals.
 
@@ -489,7 +492,8 @@ Run COMMAND in new namespaces, behind a PID 1 that reaps and forwards signals.
  -v --verbose  -h --help  -V --version
 Exit: COMMAND's, 128+N for signal N; 125 nsinit failed; 126 not executable;
 127 not found.
-";
+"
+);
 
 #[cfg(test)]
 mod tests {
@@ -511,7 +515,7 @@ mod tests {
         match parse(&refs[..], false) {
             Ok(Action::Run(c)) => Ok(c),
             Ok(a) => panic!("{a:?}"),
-            Err(u) => Err((u.what.into(), String::from_utf8(u.word.to_vec()).unwrap())),
+            Err(u) => Err((u.what.string(), String::from_utf8(u.word.to_vec()).unwrap())),
         }
     }
 

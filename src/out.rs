@@ -4,6 +4,8 @@
 //! costs a few hundred bytes.
 
 use crate::sys;
+use crate::text;
+use crate::text::Text;
 
 /// A line assembled in place and written with one `write(2)`, so that
 /// lines from the parent and the child do not interleave. A piece that
@@ -89,6 +91,14 @@ impl Line {
         self
     }
 
+    /// Pushes `t`, decoded, a byte at a time.
+    pub fn push_text(&mut self, t: Text) -> &mut Self {
+        t.expand(&mut |b| {
+            self.push_str(&[b]);
+        });
+        self
+    }
+
     pub fn push_u64(&mut self, v: u64) -> &mut Self {
         let mut d = [0u8; 20];
         let i = digits(v, &mut d);
@@ -142,11 +152,11 @@ impl Line {
     /// those without a text here give their number instead.
     pub fn push_errno(&mut self, e: i32) -> &mut Self {
         match name(e) {
-            Some(n) => self.push_str(b"E").push_str(n).push_str(b" ("),
+            Some(n) => self.push_str(b"E").push_text(n).push_str(b" ("),
             None => self.push_str(b"("),
         };
         match text(e) {
-            Some(t) => self.push_str(t),
+            Some(t) => self.push_text(t),
             None => self.push_str(b"errno ").push_i64(e as i64),
         };
         self.push_str(b")")
@@ -168,16 +178,33 @@ impl Line {
     }
 }
 
+/// Writes `t` to `fd` with one `write(2)`, decoded into a buffer of
+/// `PRINT_MAX` bytes, which `--help` fits.
+pub fn print(fd: i32, t: Text) {
+    let mut buf = [0u8; PRINT_MAX];
+    let mut n = 0;
+    t.expand(&mut |b| {
+        if n < PRINT_MAX {
+            buf[n] = b;
+            n += 1;
+        }
+    });
+    let _ = sys::write(fd, &buf[..n]);
+}
+
+pub const PRINT_MAX: usize = 2048;
+
 /// The name of errno `e` without its `E`, as the kernel's headers spell
 /// it, or `None` for a number that is no errno.
-pub fn name(e: i32) -> Option<&'static [u8]> {
+pub fn name(e: i32) -> Option<Text> {
     let i = usize::try_from(e).ok()?.checked_sub(1)?;
-    NAMES.split(|&b| b == 0).nth(i).filter(|n| !n.is_empty())
+    NAMES.nth(i).filter(|n| !n.is_empty())
 }
 
 /// Every errno's name but the `E`, in the kernel's numbering from 1
 /// (`asm-generic/errno*.h`; the two numbers no errno has are empty).
-const NAMES: &[u8] = b"\
+const NAMES: Text = text!(
+    "\
 PERM\0NOENT\0SRCH\0INTR\0IO\0NXIO\0\x32BIG\0NOEXEC\0BADF\0CHILD\0AGAIN\0\
 NOMEM\0ACCES\0FAULT\0NOTBLK\0BUSY\0EXIST\0XDEV\0NODEV\0NOTDIR\0ISDIR\0\
 INVAL\0NFILE\0MFILE\0NOTTY\0TXTBSY\0FBIG\0NOSPC\0SPIPE\0ROFS\0MLINK\0\
@@ -193,36 +220,39 @@ NETUNREACH\0NETRESET\0CONNABORTED\0CONNRESET\0NOBUFS\0ISCONN\0NOTCONN\0\
 SHUTDOWN\0TOOMANYREFS\0TIMEDOUT\0CONNREFUSED\0HOSTDOWN\0HOSTUNREACH\0\
 ALREADY\0INPROGRESS\0STALE\0UCLEAN\0NOTNAM\0NAVAIL\0ISNAM\0REMOTEIO\0\
 DQUOT\0NOMEDIUM\0MEDIUMTYPE\0CANCELED\0NOKEY\0KEYEXPIRED\0KEYREVOKED\0\
-KEYREJECTED\0OWNERDEAD\0NOTRECOVERABLE\0RFKILL\0HWPOISON\0";
+KEYREJECTED\0OWNERDEAD\0NOTRECOVERABLE\0RFKILL\0HWPOISON\0"
+);
 
 /// The text (strerror's) of errno `e`, for the errnos nsinit's steps meet
 /// and a user can act on; `None` for the rest, which print their number.
-pub fn text(e: i32) -> Option<&'static [u8]> {
-    for f in TEXTS.split(|&b| b == 0) {
-        if let Some((&n, t)) = f.split_first() {
-            if n as i32 == e {
-                return Some(t);
-            }
-        }
-    }
-    None
+pub fn text(e: i32) -> Option<Text> {
+    let i = TEXT_ERRNOS.iter().position(|&n| n as i32 == e)?;
+    TEXTS.nth(i)
 }
 
-/// `<errno byte>text\0`, as nolibc does it: a short table, the number for
-/// anything else.
-const TEXTS: &[u8] = b"\
-\x01Operation not permitted\0\x02No such file or directory\0\x03No such process\0\
-\x05Input/output error\0\x06No such device or address\0\x07Argument list too long\0\
-\x08Exec format error\0\x09Bad file descriptor\0\x0bResource temporarily unavailable\0\
-\x0cCannot allocate memory\0\x0dPermission denied\0\x0fBlock device required\0\
-\x10Device or resource busy\0\x11File exists\0\x12Invalid cross-device link\0\
-\x13No such device\0\x14Not a directory\0\x15Is a directory\0\x16Invalid argument\0\
-\x18Too many open files\0\x1aText file busy\0\x1cNo space left on device\0\
-\x1eRead-only file system\0\x22Numerical result out of range\0\
-\x24File name too long\0\x26Function not implemented\0\x27Directory not empty\0\
-\x28Too many levels of symbolic links\0\x57Too many users\0\
-\x5fOperation not supported\0\x6eConnection timed out\0\x74Stale file handle\0\
-\x81Key was rejected by service\0";
+/// The errnos that have a text in `TEXTS`, in its order: a short table,
+/// the number for anything else, as nolibc does it.
+const TEXT_ERRNOS: [u8; 33] = [
+    1, 2, 3, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 18, 19, 20, 21, 22, 24, 26, 28, 30, 34, 36, 38,
+    39, 40, 87, 95, 110, 116, 129,
+];
+
+const TEXTS: Text = text!(
+    "\
+Operation not permitted\0No such file or directory\0No such process\0\
+Input/output error\0No such device or address\0Argument list too long\0\
+Exec format error\0Bad file descriptor\0\
+Resource temporarily unavailable\0Cannot allocate memory\0\
+Permission denied\0Block device required\0Device or resource busy\0\
+File exists\0Invalid cross-device link\0No such device\0\
+Not a directory\0Is a directory\0Invalid argument\0Too many open files\0\
+Text file busy\0No space left on device\0Read-only file system\0\
+Numerical result out of range\0File name too long\0\
+Function not implemented\0Directory not empty\0\
+Too many levels of symbolic links\0Too many users\0\
+Operation not supported\0Connection timed out\0Stale file handle\0\
+Key was rejected by service\0"
+);
 
 /// Parses a decimal integer with an optional sign; `None` for anything else
 /// (empty, stray characters, overflow).
@@ -412,7 +442,7 @@ mod tests {
         // Every name matches the kernel's numbering as the syscalls crate
         // knows it, and every errno it knows has a name here.
         for e in 1..=133 {
-            let ours = name(e).map(|n| format!("E{}", std::str::from_utf8(n).unwrap()));
+            let ours = name(e).map(|n| format!("E{}", n.string()));
             let theirs = syscalls::Errno::new(e).name().map(str::to_string);
             match (ours, theirs) {
                 (Some(a), Some(b)) => assert!(
@@ -434,7 +464,7 @@ mod tests {
             if let Some(t) = text(e) {
                 let s = std::io::Error::from_raw_os_error(e).to_string();
                 let want = s.strip_suffix(&format!(" (os error {e})")).unwrap();
-                assert_eq!(std::str::from_utf8(t).unwrap(), want, "errno {e}");
+                assert_eq!(t.string(), want, "errno {e}");
                 n += 1;
             }
         }

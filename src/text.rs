@@ -1,0 +1,140 @@
+//! The English of nsinit (`--help`, errno names and texts, hints,
+//! messages), stored compressed: a fifth of the binary was text.
+//!
+//! Byte-pair encoding: the texts are ASCII, so the byte values 0x80-0xFF
+//! are free, and each stands for a pair of bytes (either of which may
+//! stand for a pair itself). `build.rs` picks the pairs from the texts
+//! themselves, the most frequent first; `text!` encodes a literal in
+//! const evaluation, so a text stays readable where it is used; `expand`
+//! decodes it at run time in a few dozen bytes of code. A text added or
+//! changed later is still encoded right, only less tightly, until the
+//! next build learns its pairs. NUL is never part of a pair, so a table
+//! of NUL-separated texts stays one.
+
+include!(concat!(env!("OUT_DIR"), "/pairs.rs"));
+
+/// The byte that stands for `PAIRS[0]`; every byte from it on is a pair.
+pub const FIRST: u8 = 0x80;
+
+const _: () = assert!(PAIRS.len() <= 256 - FIRST as usize);
+
+/// A text as `text!` encodes it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Text(pub &'static [u8]);
+
+/// A `Text` literal: `text!("No such file or directory")`, or any constant
+/// `&str` (`concat!` of literals: build.rs learns its pairs only from
+/// literals). ASCII only (checked at compile time).
+#[macro_export]
+macro_rules! text {
+    ($s:expr) => {{
+        const S: &[u8] = $s.as_bytes();
+        const E: ([u8; S.len()], usize) = $crate::text::encode(S);
+        const Z: [u8; E.1] = $crate::text::prefix(&E.0);
+        $crate::text::Text(&Z)
+    }};
+}
+
+/// Byte-pair encodes `s` (of length `L`): the pairs in their order, each
+/// replacing every occurrence, left to right, of the bytes it stands
+/// for; returns the buffer and how much of it is the encoding.
+pub const fn encode<const L: usize>(s: &[u8]) -> ([u8; L], usize) {
+    let mut b = [0u8; L];
+    let mut n = 0;
+    while n < L {
+        assert!(s[n] < FIRST, "text! takes ASCII only");
+        b[n] = s[n];
+        n += 1;
+    }
+    let mut k = 0;
+    while k < PAIRS.len() {
+        let [x, y] = PAIRS[k];
+        let (mut r, mut w) = (0, 0);
+        while r < n {
+            if r + 1 < n && b[r] == x && b[r + 1] == y {
+                b[w] = FIRST + k as u8;
+                r += 2;
+            } else {
+                b[w] = b[r];
+                r += 1;
+            }
+            w += 1;
+        }
+        n = w;
+        k += 1;
+    }
+    (b, n)
+}
+
+/// The first `N` bytes of `b`.
+pub const fn prefix<const N: usize, const L: usize>(b: &[u8; L]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = b[i];
+        i += 1;
+    }
+    out
+}
+
+impl Text {
+    /// Calls `f` with each byte of the text, decoded, in order.
+    /// (`dyn`: one copy of the decoder for every caller.)
+    pub fn expand(self, f: &mut dyn FnMut(u8)) {
+        for &b in self.0 {
+            expand(b, f);
+        }
+    }
+
+    /// The `i`th of the NUL-separated texts in this one.
+    pub fn nth(self, i: usize) -> Option<Text> {
+        self.0.split(|&b| b == 0).nth(i).map(Text)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn expand(mut b: u8, f: &mut dyn FnMut(u8)) {
+    while b >= FIRST {
+        let [x, y] = PAIRS[(b - FIRST) as usize];
+        expand(x, f);
+        b = y;
+    }
+    f(b)
+}
+
+#[cfg(test)]
+impl Text {
+    /// The text, decoded.
+    pub fn string(self) -> std::string::String {
+        let mut v = std::vec::Vec::new();
+        self.expand(&mut |b| v.push(b));
+        std::string::String::from_utf8(v).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let t = text!("No such file or directory\0Operation not permitted\0");
+        assert!(t.0.len() < 50, "compressed");
+        assert_eq!(
+            t.string(),
+            "No such file or directory\0Operation not permitted\0"
+        );
+        assert_eq!(t.nth(1).unwrap().string(), "Operation not permitted");
+        assert_eq!(text!("").string(), "");
+        assert_eq!(text!("x").string(), "x");
+        // Every pair decodes to ASCII with no NUL in it.
+        for k in 0..PAIRS.len() {
+            let mut v = std::vec::Vec::new();
+            expand(FIRST + k as u8, &mut |b| v.push(b));
+            assert!(v.len() >= 2 && v.iter().all(|&b| b != 0 && b < FIRST));
+        }
+    }
+}
