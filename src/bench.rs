@@ -18,7 +18,7 @@
 //! fork-style clones copy no more page tables at the millionth iteration
 //! than at the first.
 
-use crate::cli::{usage, Action, Args, Config, Usage};
+use crate::cli::{usage, Action, Args, Config, Misuse, Usage};
 use crate::cstr;
 use crate::ops::Outside;
 use crate::out::Line;
@@ -156,7 +156,7 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, mut i: usize) -> Result<Action<
         let mut value = || {
             i += 1;
             if i > end {
-                return usage(text!("option requires an argument"), w);
+                return usage(Misuse::NeedsArgument, w);
             }
             Ok(args.word(i - 1))
         };
@@ -168,12 +168,12 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, mut i: usize) -> Result<Action<
                 let v = value()?.bytes();
                 match crate::out::parse_i64(v) {
                     Some(n @ 1..=1_000_000) => b.n = n as u32,
-                    _ => return usage(text!("iterations: 1 to 1000000"), v),
+                    _ => return usage(Misuse::Iterations, v),
                 }
             }
             b"--payload" => b.payload = Some(value()?),
             b"--" => break,
-            [b'-', ..] => return usage(text!("unrecognized option"), w),
+            [b'-', ..] => return usage(Misuse::Unrecognized, w),
             _ => {
                 i -= 1;
                 break;
@@ -186,12 +186,12 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, mut i: usize) -> Result<Action<
         count: end - i,
     };
     if b.cases.count > MAX_CASES {
-        return usage(text!("more than 16 cases"), b"");
+        return usage(Misuse::ManyCases, b"");
     }
     for j in i..end {
         let c = args.word(j).bytes();
         if parse_case(c).is_none() {
-            return usage(text!("unknown case"), c);
+            return usage(Misuse::UnknownCase, c);
         }
     }
     Ok(Action::Bench(b))
@@ -701,7 +701,7 @@ mod tests {
     fn err(s: &[&str]) -> (&'static str, String) {
         match parse(zs(s), 0) {
             Err(u) => (
-                u.what.string().leak(),
+                u.what.name().string().leak(),
                 String::from_utf8(u.word.to_vec()).unwrap(),
             ),
             r => panic!("{s:?}: {r:?}"),
@@ -771,7 +771,7 @@ mod tests {
         assert_eq!(
             parse(zs(&["pid", "--help"]), 0).map(|_| ()),
             Err(Usage {
-                what: text!("unknown case"),
+                what: Misuse::UnknownCase,
                 word: b"--help"
             })
         );

@@ -162,14 +162,40 @@ pub enum Action<'a> {
     Version,
 }
 
-/// A usage error: what was wrong, and the word it was about.
+named! {
+    text
+    /// What a usage error says.
+    pub enum Misuse {
+        Unrecognized = "unrecognized option",
+        NoArgument = "option takes no argument",
+        NeedsArgument = "option requires an argument",
+        Invalid = "invalid option",
+        EmptyHostname = "empty hostname",
+        LongHostname = "hostname over 64 bytes",
+        Propagation = "propagation: private, slave, shared or unchanged",
+        ExitCode = "exit code: 0 to 255",
+        Grace = "grace: 0 to 86400 seconds",
+        EmptyDir = "empty directory",
+        Id = "not a valid id",
+        Seconds = "not a number of seconds",
+        GraceWithoutInit = "--grace needs an init: drop --exec",
+        NoCommand = "missing COMMAND",
+        // nsinit bench (kept in a build without it: a few bytes).
+        Iterations = "iterations: 1 to 1000000",
+        ManyCases = "more than 16 cases",
+        UnknownCase = "unknown case",
+    }
+}
+
+/// A usage error: what was wrong, and the word it was about. (`what` is
+/// a number, not the text: a byte to store where each error is made.)
 #[derive(Debug, PartialEq, Eq)]
 pub struct Usage<'a> {
-    pub what: Text,
+    pub what: Misuse,
     pub word: &'a [u8],
 }
 
-pub fn usage<T>(what: Text, word: &[u8]) -> Result<T, Usage<'_>> {
+pub fn usage<T>(what: Misuse, word: &[u8]) -> Result<T, Usage<'_>> {
     Err(Usage { what, word })
 }
 
@@ -262,10 +288,10 @@ options! {
     Hostname "-" "hostname" Required => |c, v| {
         let name = bytes(v);
         if name.is_empty() {
-            return usage(text!("empty hostname"), name);
+            return usage(Misuse::EmptyHostname, name);
         }
         if name.len() > HOSTNAME_MAX {
-            return usage(text!("hostname over 64 bytes"), name);
+            return usage(Misuse::LongHostname, name);
         }
         c.hostname = Some(name);
         c.ns.add(k::CLONE_NEWUTS);
@@ -283,7 +309,7 @@ options! {
             b"slave" => Propagation::Slave,
             b"shared" => Propagation::Shared,
             b"unchanged" => Propagation::Unchanged,
-            w => return usage(text!("propagation: private, slave, shared or unchanged"), w),
+            w => return usage(Misuse::Propagation, w),
         }
     };
     Wd "w" "wd" Required => |c, v| c.wd = Some(dir(v)?);
@@ -301,11 +327,11 @@ options! {
     Pgroup "g" "pgroup" No => |c, _v| c.policy.pgroup = true;
     RemapExit "e" "remap-exit" Required => |c, v| match crate::out::parse_i64(bytes(v)) {
         Some(code @ 0..=255) => c.policy.remap[code as usize / 64] |= 1 << (code % 64),
-        _ => return usage(text!("exit code: 0 to 255"), bytes(v)),
+        _ => return usage(Misuse::ExitCode, bytes(v)),
     };
     Grace "-" "grace" Required => |c, v| match crate::out::parse_i64(bytes(v)) {
         Some(s @ 0..=86400) => c.policy.grace = Some(s as u32),
-        _ => return usage(text!("grace: 0 to 86400 seconds"), bytes(v)),
+        _ => return usage(Misuse::Grace, bytes(v)),
     };
     NoKillChild "-" "no-kill-child" No => |c, _v| c.no_kill_child = true;
     Verbose "v" "verbose" No => |c, _v| c.verbose = true;
@@ -325,7 +351,7 @@ fn bytes<'a>(v: Option<Zstr<'a>>) -> &'a [u8] {
 /// A directory operand: not empty.
 fn dir(v: Option<Zstr>) -> Result<Zstr, Usage> {
     v.filter(|d| !d.bytes().is_empty()).ok_or(Usage {
-        what: text!("empty directory"),
+        what: Misuse::EmptyDir,
         word: b"",
     })
 }
@@ -335,13 +361,13 @@ fn dir(v: Option<Zstr>) -> Result<Zstr, Usage> {
 fn id(v: Option<Zstr>) -> Result<u32, Usage> {
     match crate::out::parse_i64(bytes(v)) {
         Some(n) if (0..u32::MAX as i64).contains(&n) => Ok(n as u32),
-        _ => usage(text!("not a valid id"), bytes(v)),
+        _ => usage(Misuse::Id, bytes(v)),
     }
 }
 
 fn seconds(v: Option<Zstr>) -> Result<i64, Usage> {
     crate::out::parse_i64(bytes(v)).ok_or(Usage {
-        what: text!("not a number of seconds"),
+        what: Misuse::Seconds,
         word: bytes(v),
     })
 }
@@ -382,16 +408,16 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
         if let Some(long) = word.strip_prefix(b"--") {
             let eq = long.iter().position(|&b| b == b'=' || b == 0).unwrap_or(0);
             let Some(opt) = lookup(0, &long[..eq]) else {
-                return usage(text!("unrecognized option"), strip_nul(word));
+                return usage(Misuse::Unrecognized, strip_nul(word));
             };
             let value = if long[eq] == b'=' {
                 if opt.arg() == Arg::No {
-                    return usage(text!("option takes no argument"), strip_nul(word));
+                    return usage(Misuse::NoArgument, strip_nul(word));
                 }
                 Some(tail(&long[eq + 1..]))
             } else if opt.arg() == Arg::Required {
                 if i >= n {
-                    return usage(text!("option requires an argument"), strip_nul(word));
+                    return usage(Misuse::NeedsArgument, strip_nul(word));
                 }
                 i += 1;
                 Some(args.word(i - 1))
@@ -408,7 +434,7 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
             while word[j] != 0 {
                 let ch = word[j];
                 let Some(opt) = lookup(ch, b"").filter(|_| ch != b'-') else {
-                    return usage(text!("invalid option"), strip_nul(word));
+                    return usage(Misuse::Invalid, strip_nul(word));
                 };
                 j += 1;
                 let value = if opt.arg() == Arg::Required {
@@ -418,7 +444,7 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
                         i += 1;
                         args.word(i - 1)
                     } else {
-                        return usage(text!("option requires an argument"), strip_nul(word));
+                        return usage(Misuse::NeedsArgument, strip_nul(word));
                     };
                     j = word.len() - 1;
                     Some(v)
@@ -438,11 +464,11 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
     if cfg.policy.grace.is_some() && cfg.exec && cfg.has(k::CLONE_NEWPID) {
         // COMMAND is PID 1 and its exit ends the namespace: no init of
         // ours is left to be graceful.
-        return usage(text!("--grace needs an init: drop --exec"), b"");
+        return usage(Misuse::GraceWithoutInit, b"");
     }
     if i >= n {
         if !cfg.boot {
-            return usage(text!("missing COMMAND"), b"");
+            return usage(Misuse::NoCommand, b"");
         }
         // A machine's init with nothing to run: a shell, as the kernel's
         // own fallback would start.
@@ -515,7 +541,10 @@ mod tests {
         match parse(&refs[..], false) {
             Ok(Action::Run(c)) => Ok(c),
             Ok(a) => panic!("{a:?}"),
-            Err(u) => Err((u.what.string(), String::from_utf8(u.word.to_vec()).unwrap())),
+            Err(u) => Err((
+                u.what.name().string(),
+                String::from_utf8(u.word.to_vec()).unwrap(),
+            )),
         }
     }
 

@@ -157,7 +157,7 @@ pub fn main(p: &Process) -> u8 {
         }
         Err(u) => {
             let mut l = Line::msg();
-            l.push_text(u.what);
+            l.push_text(u.what.name());
             if !u.word.is_empty() {
                 l.push_str(b": ").push_str(u.word);
             }
