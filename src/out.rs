@@ -91,12 +91,11 @@ impl Line {
         self
     }
 
-    /// Pushes `t`, decoded, a byte at a time.
+    /// Pushes `t`, decoded.
     pub fn push_text(&mut self, t: Text) -> &mut Self {
-        t.expand(&mut |b| {
-            self.push_str(&[b]);
-        });
-        self
+        let mut buf = [0u8; text::MAX];
+        let n = t.decode(&mut buf);
+        self.push_str(&buf[..n])
     }
 
     pub fn push_u64(&mut self, v: u64) -> &mut Self {
@@ -178,21 +177,12 @@ impl Line {
     }
 }
 
-/// Writes `t` to `fd` with one `write(2)`, decoded into a buffer of
-/// `PRINT_MAX` bytes, which `--help` fits.
+/// Writes `t` to `fd`, decoded, with one `write(2)`.
 pub fn print(fd: i32, t: Text) {
-    let mut buf = [0u8; PRINT_MAX];
-    let mut n = 0;
-    t.expand(&mut |b| {
-        if n < PRINT_MAX {
-            buf[n] = b;
-            n += 1;
-        }
-    });
+    let mut buf = [0u8; text::MAX];
+    let n = t.decode(&mut buf);
     let _ = sys::write(fd, &buf[..n]);
 }
-
-pub const PRINT_MAX: usize = 2048;
 
 /// The name of errno `e` without its `E`, as the kernel's headers spell
 /// it, or `None` for a number that is no errno.

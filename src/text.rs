@@ -18,6 +18,10 @@ pub const FIRST: u8 = 0x80;
 
 const _: () = assert!(PAIRS.len() <= 256 - FIRST as usize);
 
+/// The longest text, decoded (`text!` checks): `--help` is 1.5 KiB, and
+/// a decoder's buffer on the stack is this long.
+pub const MAX: usize = 2048;
+
 /// A text as `text!` encodes it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Text(pub &'static [u8]);
@@ -29,6 +33,7 @@ pub struct Text(pub &'static [u8]);
 macro_rules! text {
     ($s:expr) => {{
         const S: &[u8] = $s.as_bytes();
+        const _: () = assert!(S.len() <= $crate::text::MAX, "text! longer than text::MAX");
         const E: ([u8; S.len()], usize) = $crate::text::encode(S);
         const Z: [u8; E.1] = $crate::text::prefix(&E.0);
         $crate::text::Text(&Z)
@@ -78,12 +83,15 @@ pub const fn prefix<const N: usize, const L: usize>(b: &[u8; L]) -> [u8; N] {
 }
 
 impl Text {
-    /// Calls `f` with each byte of the text, decoded, in order.
-    /// (`dyn`: one copy of the decoder for every caller.)
-    pub fn expand(self, f: &mut dyn FnMut(u8)) {
+    /// Decodes the text into `out`, as much of it as fits; returns how
+    /// much that is. (Into a buffer rather than through a closure: a
+    /// `dyn FnMut` costs a vtable per caller, a generic a decoder.)
+    pub fn decode(self, out: &mut [u8]) -> usize {
+        let mut n = 0;
         for &b in self.0 {
-            expand(b, f);
+            expand(b, out, &mut n);
         }
+        n
     }
 
     /// The `i`th of the NUL-separated texts in this one.
@@ -96,21 +104,26 @@ impl Text {
     }
 }
 
-fn expand(mut b: u8, f: &mut dyn FnMut(u8)) {
+/// Appends byte `b`, decoded, to `out` at `n`, while there is room.
+fn expand(mut b: u8, out: &mut [u8], n: &mut usize) {
     while b >= FIRST {
         let [x, y] = PAIRS[(b - FIRST) as usize];
-        expand(x, f);
+        expand(x, out, n);
         b = y;
     }
-    f(b)
+    if let Some(slot) = out.get_mut(*n) {
+        *slot = b;
+        *n += 1;
+    }
 }
 
 #[cfg(test)]
 impl Text {
     /// The text, decoded.
     pub fn string(self) -> std::string::String {
-        let mut v = std::vec::Vec::new();
-        self.expand(&mut |b| v.push(b));
+        let mut v = std::vec![0; 1 << 16];
+        let n = self.decode(&mut v);
+        v.truncate(n);
         std::string::String::from_utf8(v).unwrap()
     }
 }
@@ -132,8 +145,10 @@ mod tests {
         assert_eq!(text!("x").string(), "x");
         // Every pair decodes to ASCII with no NUL in it.
         for k in 0..PAIRS.len() {
-            let mut v = std::vec::Vec::new();
-            expand(FIRST + k as u8, &mut |b| v.push(b));
+            let mut v = std::vec![0; 1 << 16];
+            let mut n = 0;
+            expand(FIRST + k as u8, &mut v, &mut n);
+            v.truncate(n);
             assert!(v.len() >= 2 && v.iter().all(|&b| b != 0 && b < FIRST));
         }
     }
