@@ -151,7 +151,12 @@ impl Line {
     /// those without a text here give their number instead.
     pub fn push_errno(&mut self, e: i32) -> &mut Self {
         match name(e) {
-            Some(n) => self.push_str(b"E").push_text(n).push_str(b" ("),
+            Some(n) => {
+                let mut buf = [0u8; 16];
+                let len = n.decode(&mut buf);
+                buf.make_ascii_uppercase();
+                self.push_str(b"E").push_str(&buf[..len]).push_str(b" (")
+            }
             None => self.push_str(b"("),
         };
         match text(e) {
@@ -185,7 +190,7 @@ pub fn print(fd: i32, t: Text) {
 }
 
 /// The name of errno `e` without its `E`, as the kernel's headers spell
-/// it, or `None` for a number that is no errno.
+/// it but in lower case, or `None` for a number that is no errno.
 pub fn name(e: i32) -> Option<Text> {
     let i = usize::try_from(e).ok()?.checked_sub(1)?;
     NAMES.nth(i).filter(|n| !n.is_empty())
@@ -193,24 +198,26 @@ pub fn name(e: i32) -> Option<Text> {
 
 /// Every errno's name but the `E`, in the kernel's numbering from 1
 /// (`asm-generic/errno*.h`; the two numbers no errno has are empty).
+/// Lower case, which `push_errno` undoes: so spelt, the names share the
+/// byte pairs of the English texts, and compress.
 const NAMES: Text = text!(
     "\
-PERM\0NOENT\0SRCH\0INTR\0IO\0NXIO\0\x32BIG\0NOEXEC\0BADF\0CHILD\0AGAIN\0\
-NOMEM\0ACCES\0FAULT\0NOTBLK\0BUSY\0EXIST\0XDEV\0NODEV\0NOTDIR\0ISDIR\0\
-INVAL\0NFILE\0MFILE\0NOTTY\0TXTBSY\0FBIG\0NOSPC\0SPIPE\0ROFS\0MLINK\0\
-PIPE\0DOM\0RANGE\0DEADLK\0NAMETOOLONG\0NOLCK\0NOSYS\0NOTEMPTY\0LOOP\0\0\
-NOMSG\0IDRM\0CHRNG\0L2NSYNC\0L3HLT\0L3RST\0LNRNG\0UNATCH\0NOCSI\0L2HLT\0\
-BADE\0BADR\0XFULL\0NOANO\0BADRQC\0BADSLT\0\0BFONT\0NOSTR\0NODATA\0TIME\0\
-NOSR\0NONET\0NOPKG\0REMOTE\0NOLINK\0ADV\0SRMNT\0COMM\0PROTO\0MULTIHOP\0\
-DOTDOT\0BADMSG\0OVERFLOW\0NOTUNIQ\0BADFD\0REMCHG\0LIBACC\0LIBBAD\0LIBSCN\0\
-LIBMAX\0LIBEXEC\0ILSEQ\0RESTART\0STRPIPE\0USERS\0NOTSOCK\0DESTADDRREQ\0\
-MSGSIZE\0PROTOTYPE\0NOPROTOOPT\0PROTONOSUPPORT\0SOCKTNOSUPPORT\0\
-OPNOTSUPP\0PFNOSUPPORT\0AFNOSUPPORT\0ADDRINUSE\0ADDRNOTAVAIL\0NETDOWN\0\
-NETUNREACH\0NETRESET\0CONNABORTED\0CONNRESET\0NOBUFS\0ISCONN\0NOTCONN\0\
-SHUTDOWN\0TOOMANYREFS\0TIMEDOUT\0CONNREFUSED\0HOSTDOWN\0HOSTUNREACH\0\
-ALREADY\0INPROGRESS\0STALE\0UCLEAN\0NOTNAM\0NAVAIL\0ISNAM\0REMOTEIO\0\
-DQUOT\0NOMEDIUM\0MEDIUMTYPE\0CANCELED\0NOKEY\0KEYEXPIRED\0KEYREVOKED\0\
-KEYREJECTED\0OWNERDEAD\0NOTRECOVERABLE\0RFKILL\0HWPOISON\0"
+perm\0noent\0srch\0intr\0io\0nxio\0\x32big\0noexec\0badf\0child\0again\0\
+nomem\0acces\0fault\0notblk\0busy\0exist\0xdev\0nodev\0notdir\0isdir\0\
+inval\0nfile\0mfile\0notty\0txtbsy\0fbig\0nospc\0spipe\0rofs\0mlink\0\
+pipe\0dom\0range\0deadlk\0nametoolong\0nolck\0nosys\0notempty\0loop\0\0\
+nomsg\0idrm\0chrng\0l2nsync\0l3hlt\0l3rst\0lnrng\0unatch\0nocsi\0l2hlt\0\
+bade\0badr\0xfull\0noano\0badrqc\0badslt\0\0bfont\0nostr\0nodata\0time\0\
+nosr\0nonet\0nopkg\0remote\0nolink\0adv\0srmnt\0comm\0proto\0multihop\0\
+dotdot\0badmsg\0overflow\0notuniq\0badfd\0remchg\0libacc\0libbad\0libscn\0\
+libmax\0libexec\0ilseq\0restart\0strpipe\0users\0notsock\0destaddrreq\0\
+msgsize\0prototype\0noprotoopt\0protonosupport\0socktnosupport\0\
+opnotsupp\0pfnosupport\0afnosupport\0addrinuse\0addrnotavail\0netdown\0\
+netunreach\0netreset\0connaborted\0connreset\0nobufs\0isconn\0notconn\0\
+shutdown\0toomanyrefs\0timedout\0connrefused\0hostdown\0hostunreach\0\
+already\0inprogress\0stale\0uclean\0notnam\0navail\0isnam\0remoteio\0\
+dquot\0nomedium\0mediumtype\0canceled\0nokey\0keyexpired\0keyrevoked\0\
+keyrejected\0ownerdead\0notrecoverable\0rfkill\0hwpoison\0"
 );
 
 /// The text (strerror's) of errno `e`, for the errnos nsinit's steps meet
@@ -432,7 +439,7 @@ mod tests {
         // Every name matches the kernel's numbering as the syscalls crate
         // knows it, and every errno it knows has a name here.
         for e in 1..=133 {
-            let ours = name(e).map(|n| format!("E{}", n.string()));
+            let ours = name(e).map(|n| format!("E{}", n.string().to_uppercase()));
             let theirs = syscalls::Errno::new(e).name().map(str::to_string);
             match (ours, theirs) {
                 (Some(a), Some(b)) => assert!(
