@@ -53,7 +53,7 @@ fn main() {
 }
 
 /// Writes `$OUT_DIR/pairs.rs`: `PAIRS`, the byte pairs that the bytes
-/// 0x80.. stand for, learnt from every `text!("...")` literal under src/
+/// 0x80-0xFF, then 11-31, stand for, learnt from every `text!("...")` literal under src/
 /// as byte-pair encoding learns them: repeatedly, the most frequent pair
 /// of adjacent bytes (the first such pair, by value, on a tie) becomes
 /// the next token, until none is left that occurs three times (a token
@@ -104,9 +104,16 @@ fn text_pairs() {
             }
         }
     }
-    const FIRST: usize = 0x80;
+    // As src/text.rs `code` hands them out.
+    let code = |k: usize| {
+        if k < 128 {
+            0x80 + k as u8
+        } else {
+            (k - 117) as u8
+        }
+    };
     let mut pairs = Vec::new();
-    while pairs.len() < 256 - FIRST {
+    while pairs.len() < 128 + 21 {
         let mut count = vec![0u32; 256 * 256];
         for t in &texts {
             for w in t.windows(2) {
@@ -125,7 +132,7 @@ fn text_pairs() {
             break;
         }
         let (x, y) = ((best / 256) as u8, (best % 256) as u8);
-        let token = (FIRST + pairs.len()) as u8;
+        let token = code(pairs.len());
         pairs.push([x, y]);
         for t in &mut texts {
             let mut out = Vec::with_capacity(t.len());
@@ -147,7 +154,7 @@ fn text_pairs() {
     std::fs::write(
         out,
         format!(
-            "/// What the bytes from `FIRST` on stand for (build.rs).\n\
+            "/// What the bytes `code` hands out stand for (build.rs).\n\
              pub const PAIRS: [[u8; 2]; {}] = [{}];\n",
             pairs.len(),
             list.join(", ")

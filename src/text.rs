@@ -1,9 +1,10 @@
 //! The English of nsinit (`--help`, errno names and texts, hints,
 //! messages), stored compressed: a fifth of the binary was text.
 //!
-//! Byte-pair encoding: the texts are ASCII, so the byte values 0x80-0xFF
-//! are free, and each stands for a pair of bytes (either of which may
-//! stand for a pair itself). `build.rs` picks the pairs from the texts
+//! Byte-pair encoding: the texts are printable ASCII and newlines, so the
+//! byte values 0x80-0xFF and the control characters 11-31 are free, and
+//! each stands for a pair of bytes (either of which may stand
+//! for a pair itself). `build.rs` picks the pairs from the texts
 //! themselves, the most frequent first; `text!` encodes a literal in
 //! const evaluation, so a text stays readable where it is used; `expand`
 //! decodes it at run time in a few dozen bytes of code. A text added or
@@ -13,10 +14,30 @@
 
 include!(concat!(env!("OUT_DIR"), "/pairs.rs"));
 
-/// The byte that stands for `PAIRS[0]`; every byte from it on is a pair.
-pub const FIRST: u8 = 0x80;
+/// The byte that stands for `PAIRS[k]`: 0x80 + k for the first 128, then
+/// the control characters from 11 (after the newline) to 31.
+pub const fn code(k: usize) -> u8 {
+    if k < 128 {
+        0x80 + k as u8
+    } else {
+        (k - 117) as u8
+    }
+}
 
-const _: () = assert!(PAIRS.len() <= 256 - FIRST as usize);
+/// The pair that byte `b` stands for, if it stands for one.
+fn pair(b: u8) -> Option<[u8; 2]> {
+    let k = match b {
+        0x80.. => b - 0x80,
+        11..=31 => b + 117,
+        _ => return None,
+    };
+    PAIRS.get(k as usize).copied()
+}
+
+/// How many pairs there can be: the bytes `code` hands out.
+pub const CODES: usize = 128 + 21;
+
+const _: () = assert!(PAIRS.len() <= CODES && code(CODES - 1) == 31);
 
 /// The longest text, decoded (`text!` checks): `--help` is 1.5 KiB, and
 /// a decoder's buffer on the stack is this long.
@@ -47,7 +68,10 @@ pub const fn encode<const L: usize>(s: &[u8]) -> ([u8; L], usize) {
     let mut b = [0u8; L];
     let mut n = 0;
     while n < L {
-        assert!(s[n] < FIRST, "text! takes ASCII only");
+        assert!(
+            s[n] == 0 || s[n] == b'\n' || (s[n] >= b' ' && s[n] < 0x80),
+            "text! takes printable ASCII and newlines only"
+        );
         b[n] = s[n];
         n += 1;
     }
@@ -57,7 +81,7 @@ pub const fn encode<const L: usize>(s: &[u8]) -> ([u8; L], usize) {
         let (mut r, mut w) = (0, 0);
         while r < n {
             if r + 1 < n && b[r] == x && b[r + 1] == y {
-                b[w] = FIRST + k as u8;
+                b[w] = code(k);
                 r += 2;
             } else {
                 b[w] = b[r];
@@ -106,8 +130,7 @@ impl Text {
 
 /// Appends byte `b`, decoded, to `out` at `n`, while there is room.
 fn expand(mut b: u8, out: &mut [u8], n: &mut usize) {
-    while b >= FIRST {
-        let [x, y] = PAIRS[(b - FIRST) as usize];
+    while let Some([x, y]) = pair(b) {
         expand(x, out, n);
         b = y;
     }
@@ -147,9 +170,9 @@ mod tests {
         for k in 0..PAIRS.len() {
             let mut v = std::vec![0; 1 << 16];
             let mut n = 0;
-            expand(FIRST + k as u8, &mut v, &mut n);
+            expand(code(k), &mut v, &mut n);
             v.truncate(n);
-            assert!(v.len() >= 2 && v.iter().all(|&b| b != 0 && b < FIRST));
+            assert!(v.len() >= 2 && v.iter().all(|&b| b == b'\n' || (b' '..0x80).contains(&b)));
         }
     }
 }
