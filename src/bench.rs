@@ -18,13 +18,15 @@
 //! fork-style clones copy no more page tables at the millionth iteration
 //! than at the first.
 
-use crate::cli::{usage, Action, Args, Config, Usage};
+use crate::cli::{usage, Action, Args, Config, Misuse, Usage};
 use crate::cstr;
 use crate::ops::Outside;
 use crate::out::Line;
 use crate::rt::{self, Namespaces, Process, Style};
 use crate::spawn::{self, Ctx};
 use crate::sys::{self, ArgvBuf, Errno, SigSet, Zstr};
+use crate::text;
+use crate::text::Text;
 use linux_raw_sys::general as k;
 
 named! {
@@ -68,13 +70,15 @@ named! {
 }
 
 /// After the main help text.
-pub const HELP: &str = "\
+pub const HELP: Text = text!(
+    "\
 Usage: nsinit bench [-n N] [--json] [--payload PATH] [CASE...]
 Time, per CASE, in rounds: clone + wait4, fork-style and CLONE_VM|CLONE_VFORK
 (create); clone, setup, execve PATH, wait4 (spawn: nsinit --exec); until the
 namespaces are gone (teardown). CASE: none, or pid uts ipc mnt net user cgroup
 time joined by + (default: none and each alone). -n: rounds (300).
-";
+"
+);
 
 /// The most cases one run takes: every kind, `none`, and room for
 /// combinations.
@@ -152,7 +156,7 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, mut i: usize) -> Result<Action<
         let mut value = || {
             i += 1;
             if i > end {
-                return usage("option requires an argument", w);
+                return usage(Misuse::NeedsArgument, w);
             }
             Ok(args.word(i - 1))
         };
@@ -164,12 +168,12 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, mut i: usize) -> Result<Action<
                 let v = value()?.bytes();
                 match crate::out::parse_i64(v) {
                     Some(n @ 1..=1_000_000) => b.n = n as u32,
-                    _ => return usage("iterations: 1 to 1000000", v),
+                    _ => return usage(Misuse::Iterations, v),
                 }
             }
             b"--payload" => b.payload = Some(value()?),
             b"--" => break,
-            [b'-', ..] => return usage("unrecognized option", w),
+            [b'-', ..] => return usage(Misuse::Unrecognized, w),
             _ => {
                 i -= 1;
                 break;
@@ -182,12 +186,12 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, mut i: usize) -> Result<Action<
         count: end - i,
     };
     if b.cases.count > MAX_CASES {
-        return usage("more than 16 cases", b"");
+        return usage(Misuse::ManyCases, b"");
     }
     for j in i..end {
         let c = args.word(j).bytes();
         if parse_case(c).is_none() {
-            return usage("unknown case", c);
+            return usage(Misuse::UnknownCase, c);
         }
     }
     Ok(Action::Bench(b))
@@ -695,7 +699,10 @@ mod tests {
 
     fn err(s: &[&str]) -> (&'static str, String) {
         match parse(zs(s), 0) {
-            Err(u) => (u.what, String::from_utf8(u.word.to_vec()).unwrap()),
+            Err(u) => (
+                u.what.name().string().leak(),
+                String::from_utf8(u.word.to_vec()).unwrap(),
+            ),
             r => panic!("{s:?}: {r:?}"),
         }
     }
@@ -763,7 +770,7 @@ mod tests {
         assert_eq!(
             parse(zs(&["pid", "--help"]), 0).map(|_| ()),
             Err(Usage {
-                what: "unknown case",
+                what: Misuse::UnknownCase,
                 word: b"--help"
             })
         );

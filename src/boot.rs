@@ -10,6 +10,7 @@ use crate::cstr;
 use crate::out::Line;
 use crate::rt::Process;
 use crate::sys::{self, SigSet, Zstr};
+use crate::text;
 use linux_raw_sys::general as k;
 
 /// Whether we are the first process of a machine: PID 1 of the initial
@@ -29,7 +30,7 @@ pub fn first_process(me: i32) -> bool {
 pub fn run(cfg: &Config, p: &Process, machine: bool, mask: SigSet) -> u8 {
     if !machine {
         Line::msg()
-            .push_str(b"--boot: not the first process of a machine (PID 1 of the initial PID namespace, with CAP_SYS_BOOT)")
+            .push_text(text!("--boot: not the first process of a machine (PID 1 of the initial PID namespace, with CAP_SYS_BOOT)"))
             .eprint();
         return 125;
     }

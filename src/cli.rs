@@ -11,6 +11,8 @@
 use crate::cstr;
 use crate::rt::{Namespaces, Process};
 use crate::sys::Zstr;
+use crate::text;
+use crate::text::Text;
 use linux_raw_sys::general as k;
 
 /// The words to parse, argv without argv[0]: the process's own, read in
@@ -160,14 +162,40 @@ pub enum Action<'a> {
     Version,
 }
 
-/// A usage error: what was wrong, and the word it was about.
+named! {
+    text
+    /// What a usage error says.
+    pub enum Misuse {
+        Unrecognized = "unrecognized option",
+        NoArgument = "option takes no argument",
+        NeedsArgument = "option requires an argument",
+        Invalid = "invalid option",
+        EmptyHostname = "empty hostname",
+        LongHostname = "hostname over 64 bytes",
+        Propagation = "propagation: private, slave, shared or unchanged",
+        ExitCode = "exit code: 0 to 255",
+        Grace = "grace: 0 to 86400 seconds",
+        EmptyDir = "empty directory",
+        Id = "not a valid id",
+        Seconds = "not a number of seconds",
+        GraceWithoutInit = "--grace needs an init: drop --exec",
+        NoCommand = "missing COMMAND",
+        // nsinit bench (kept in a build without it: a few bytes).
+        Iterations = "iterations: 1 to 1000000",
+        ManyCases = "more than 16 cases",
+        UnknownCase = "unknown case",
+    }
+}
+
+/// A usage error: what was wrong, and the word it was about. (`what` is
+/// a number, not the text: a byte to store where each error is made.)
 #[derive(Debug, PartialEq, Eq)]
 pub struct Usage<'a> {
-    pub what: &'static str,
+    pub what: Misuse,
     pub word: &'a [u8],
 }
 
-pub fn usage<'a, T>(what: &'static str, word: &'a [u8]) -> Result<T, Usage<'a>> {
+pub fn usage<T>(what: Misuse, word: &[u8]) -> Result<T, Usage<'_>> {
     Err(Usage { what, word })
 }
 
@@ -183,9 +211,27 @@ enum Arg {
     Optional,
 }
 
+/// An option that ends parsing at once: help and version win over whatever
+/// follows them. (Not an `Action`, which holds a whole `Config` that every
+/// `apply` would then copy out.)
+#[derive(Clone, Copy)]
+enum End {
+    Help,
+    Version,
+}
+
+impl End {
+    fn action<'a>(self) -> Action<'a> {
+        match self {
+            End::Help => Action::Help,
+            End::Version => Action::Version,
+        }
+    }
+}
+
 /// Each option once: its variant, short letter (`-` for none), long name,
 /// argument, and what it does to `cfg` given its value `v`. The body may
-/// `return` a usage error or an action that ends parsing.
+/// `return` a usage error or an `End` of parsing.
 macro_rules! options {
     ($($var:ident $short:literal $long:literal $arg:ident => |$cfg:ident, $v:ident| $body:expr;)*) => {
         named! {
@@ -204,7 +250,7 @@ macro_rules! options {
             cfg: &mut Config<'a>,
             opt: Opt,
             value: Option<Zstr<'a>>,
-        ) -> Result<Option<Action<'a>>, Usage<'a>> {
+        ) -> Result<Option<End>, Usage<'a>> {
             match opt {
                 $(Opt::$var => {
                     let $cfg = &mut *cfg;
@@ -242,10 +288,10 @@ options! {
     Hostname "-" "hostname" Required => |c, v| {
         let name = bytes(v);
         if name.is_empty() {
-            return usage("empty hostname", name);
+            return usage(Misuse::EmptyHostname, name);
         }
         if name.len() > HOSTNAME_MAX {
-            return usage("hostname over 64 bytes", name);
+            return usage(Misuse::LongHostname, name);
         }
         c.hostname = Some(name);
         c.ns.add(k::CLONE_NEWUTS);
@@ -263,7 +309,7 @@ options! {
             b"slave" => Propagation::Slave,
             b"shared" => Propagation::Shared,
             b"unchanged" => Propagation::Unchanged,
-            w => return usage("propagation: private, slave, shared or unchanged", w),
+            w => return usage(Misuse::Propagation, w),
         }
     };
     Wd "w" "wd" Required => |c, v| c.wd = Some(dir(v)?);
@@ -281,11 +327,11 @@ options! {
     Pgroup "g" "pgroup" No => |c, _v| c.policy.pgroup = true;
     RemapExit "e" "remap-exit" Required => |c, v| match crate::out::parse_i64(bytes(v)) {
         Some(code @ 0..=255) => c.policy.remap[code as usize / 64] |= 1 << (code % 64),
-        _ => return usage("exit code: 0 to 255", bytes(v)),
+        _ => return usage(Misuse::ExitCode, bytes(v)),
     };
     Grace "-" "grace" Required => |c, v| match crate::out::parse_i64(bytes(v)) {
         Some(s @ 0..=86400) => c.policy.grace = Some(s as u32),
-        _ => return usage("grace: 0 to 86400 seconds", bytes(v)),
+        _ => return usage(Misuse::Grace, bytes(v)),
     };
     NoKillChild "-" "no-kill-child" No => |c, _v| c.no_kill_child = true;
     Verbose "v" "verbose" No => |c, _v| c.verbose = true;
@@ -294,8 +340,8 @@ options! {
         c.boot = true;
         c.reboot = true;
     };
-    Help "h" "help" No => |_c, _v| return Ok(Some(Action::Help));
-    Version "V" "version" No => |_c, _v| return Ok(Some(Action::Version));
+    Help "h" "help" No => |_c, _v| return Ok(Some(End::Help));
+    Version "V" "version" No => |_c, _v| return Ok(Some(End::Version));
 }
 
 fn bytes<'a>(v: Option<Zstr<'a>>) -> &'a [u8] {
@@ -305,7 +351,7 @@ fn bytes<'a>(v: Option<Zstr<'a>>) -> &'a [u8] {
 /// A directory operand: not empty.
 fn dir(v: Option<Zstr>) -> Result<Zstr, Usage> {
     v.filter(|d| !d.bytes().is_empty()).ok_or(Usage {
-        what: "empty directory",
+        what: Misuse::EmptyDir,
         word: b"",
     })
 }
@@ -315,13 +361,13 @@ fn dir(v: Option<Zstr>) -> Result<Zstr, Usage> {
 fn id(v: Option<Zstr>) -> Result<u32, Usage> {
     match crate::out::parse_i64(bytes(v)) {
         Some(n) if (0..u32::MAX as i64).contains(&n) => Ok(n as u32),
-        _ => usage("not a valid id", bytes(v)),
+        _ => usage(Misuse::Id, bytes(v)),
     }
 }
 
 fn seconds(v: Option<Zstr>) -> Result<i64, Usage> {
     crate::out::parse_i64(bytes(v)).ok_or(Usage {
-        what: "not a number of seconds",
+        what: Misuse::Seconds,
         word: bytes(v),
     })
 }
@@ -337,6 +383,11 @@ fn lookup(short: u8, long: &[u8]) -> Option<Opt> {
 
 /// Parses argv without argv[0]. `machine`: nsinit is the first process of
 /// a machine, which implies `--boot`.
+///
+/// Out of line: inlined into `main`, the `Config` inside the result was
+/// copied from one stack slot to the next four times; called, it is built
+/// in the caller's slot.
+#[inline(never)]
 pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action<'a>, Usage<'a>> {
     let n = args.count();
     if n > 0 && args.word(0) == cstr!("bench") {
@@ -357,24 +408,24 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
         if let Some(long) = word.strip_prefix(b"--") {
             let eq = long.iter().position(|&b| b == b'=' || b == 0).unwrap_or(0);
             let Some(opt) = lookup(0, &long[..eq]) else {
-                return usage("unrecognized option", strip_nul(word));
+                return usage(Misuse::Unrecognized, strip_nul(word));
             };
             let value = if long[eq] == b'=' {
                 if opt.arg() == Arg::No {
-                    return usage("option takes no argument", strip_nul(word));
+                    return usage(Misuse::NoArgument, strip_nul(word));
                 }
                 Some(tail(&long[eq + 1..]))
             } else if opt.arg() == Arg::Required {
                 if i >= n {
-                    return usage("option requires an argument", strip_nul(word));
+                    return usage(Misuse::NeedsArgument, strip_nul(word));
                 }
                 i += 1;
                 Some(args.word(i - 1))
             } else {
                 None
             };
-            if let Some(a) = apply(&mut cfg, opt, value)? {
-                return Ok(a);
+            if let Some(e) = apply(&mut cfg, opt, value)? {
+                return Ok(e.action());
             }
         } else if word.len() > 2 && word[0] == b'-' {
             // A cluster of short options; one that takes an argument takes
@@ -383,7 +434,7 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
             while word[j] != 0 {
                 let ch = word[j];
                 let Some(opt) = lookup(ch, b"").filter(|_| ch != b'-') else {
-                    return usage("invalid option", strip_nul(word));
+                    return usage(Misuse::Invalid, strip_nul(word));
                 };
                 j += 1;
                 let value = if opt.arg() == Arg::Required {
@@ -393,15 +444,15 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
                         i += 1;
                         args.word(i - 1)
                     } else {
-                        return usage("option requires an argument", strip_nul(word));
+                        return usage(Misuse::NeedsArgument, strip_nul(word));
                     };
                     j = word.len() - 1;
                     Some(v)
                 } else {
                     None
                 };
-                if let Some(a) = apply(&mut cfg, opt, value)? {
-                    return Ok(a);
+                if let Some(e) = apply(&mut cfg, opt, value)? {
+                    return Ok(e.action());
                 }
             }
         } else {
@@ -413,11 +464,11 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
     if cfg.policy.grace.is_some() && cfg.exec && cfg.has(k::CLONE_NEWPID) {
         // COMMAND is PID 1 and its exit ends the namespace: no init of
         // ours is left to be graceful.
-        return usage("--grace needs an init: drop --exec", b"");
+        return usage(Misuse::GraceWithoutInit, b"");
     }
     if i >= n {
         if !cfg.boot {
-            return usage("missing COMMAND", b"");
+            return usage(Misuse::NoCommand, b"");
         }
         // A machine's init with nothing to run: a shell, as the kernel's
         // own fallback would start.
@@ -439,7 +490,8 @@ fn tail(with_nul: &[u8]) -> Zstr<'_> {
     Zstr::new(with_nul).unwrap_or(cstr!(""))
 }
 
-pub const HELP: &str = "\
+pub const HELP: Text = text!(
+    "\
 Usage: nsinit [OPTIONS] [--] COMMAND [ARG...]
 Run COMMAND in new namespaces, behind a PID 1 that reaps and forwards signals.
 
@@ -466,7 +518,8 @@ Run COMMAND in new namespaces, behind a PID 1 that reaps and forwards signals.
  -v --verbose  -h --help  -V --version
 Exit: COMMAND's, 128+N for signal N; 125 nsinit failed; 126 not executable;
 127 not found.
-";
+"
+);
 
 #[cfg(test)]
 mod tests {
@@ -488,7 +541,10 @@ mod tests {
         match parse(&refs[..], false) {
             Ok(Action::Run(c)) => Ok(c),
             Ok(a) => panic!("{a:?}"),
-            Err(u) => Err((u.what.into(), String::from_utf8(u.word.to_vec()).unwrap())),
+            Err(u) => Err((
+                u.what.name().string(),
+                String::from_utf8(u.word.to_vec()).unwrap(),
+            )),
         }
     }
 

@@ -16,6 +16,7 @@ use crate::cli::Policy;
 use crate::cstr;
 use crate::out::Line;
 use crate::sys::{self, sigbit, Errno};
+use crate::text;
 use linux_raw_sys::general as k;
 
 /// Where a supervisor stands.
@@ -69,7 +70,7 @@ pub fn supervise(s: &Supervisor) -> u8 {
             Ok(i) if i.signo == k::SIGIO && i.code > 0 && s.jobs >= 0 => {
                 let mut b = [0u8; 16];
                 if let Ok(n) = sys::read(s.jobs, &mut b) {
-                    if b[..n].contains(&STOPPED) {
+                    if crate::out::has_byte(&b[..n], STOPPED) {
                         let _ = sys::kill(0, k::SIGSTOP);
                     }
                 }
@@ -164,9 +165,9 @@ fn grace(secs: u32, pid1: bool) {
     let mut told = Told::new(pid1);
     if let Err(e) = terminate(pid1, k::SIGTERM, &mut told) {
         Line::msg()
-            .push_str(b"--grace: cannot list our children: ")
+            .push_text(text!("--grace: cannot list our children: "))
             .push_errno(e.into_raw())
-            .push_str(b"; they are left running")
+            .push_text(text!("; they are left running"))
             .eprint();
         return;
     }

@@ -8,6 +8,7 @@
 //! sys     one thin wrapper per syscall (portable ones only: dup3, ppoll)
 //! rt      the process as started (argv, envp, auxv); the clone stacks and
 //!         the typed clone built on them
+//! text    the English, byte-pair encoded at compile time
 //! out     lines written whole with one writev; errno names
 //! step    the vocabulary of setup steps, failures and their messages
 //! cli     argv -> Config; each option declared once
@@ -29,15 +30,13 @@
 /// A fieldless enum whose variants each carry a name, with the names
 /// packed into one NUL-separated string (a table of `&str` would cost 16
 /// bytes of pointer per entry) and the variants listed once, in order.
+/// Names that are only ever printed are a `Text` (`named! { text ... }`);
+/// those matched against argv stay bytes, with `find`.
 macro_rules! named {
     ($(#[$m:meta])* pub enum $name:ident { $($var:ident = $s:expr,)* }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-        #[repr(u8)]
-        pub enum $name { $($var,)* }
+        named!(@enum $(#[$m])* pub enum $name { $($var,)* });
 
         impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$var,)*];
             const NAMES: &'static [u8] = concat!($($s, "\0",)*).as_bytes();
 
             /// This variant's name.
@@ -45,14 +44,36 @@ macro_rules! named {
                 crate::out::nth(Self::NAMES, self as usize)
             }
 
-            /// The variant with this number, as `self as u8` gave it.
-            pub fn from_u8(b: u8) -> Option<$name> {
-                Self::ALL.get(b as usize).copied()
-            }
-
             /// The first variant whose name `pred` accepts.
             pub fn find(pred: impl Fn(&[u8]) -> bool) -> Option<$name> {
                 Self::NAMES.split(|&b| b == 0).position(pred).and_then(|i| Self::ALL.get(i).copied())
+            }
+        }
+    };
+    (text $(#[$m:meta])* pub enum $name:ident { $($var:ident = $s:expr,)* }) => {
+        named!(@enum $(#[$m])* pub enum $name { $($var,)* });
+
+        impl $name {
+            const NAMES: crate::text::Text = crate::text!(concat!($($s, "\0",)*));
+
+            /// This variant's name.
+            pub fn name(self) -> crate::text::Text {
+                Self::NAMES.nth(self as usize).unwrap_or(crate::text!("?"))
+            }
+        }
+    };
+    (@enum $(#[$m:meta])* pub enum $name:ident { $($var:ident,)* }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        #[repr(u8)]
+        pub enum $name { $($var,)* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$var,)*];
+
+            /// The variant with this number, as `self as u8` gave it.
+            pub fn from_u8(b: u8) -> Option<$name> {
+                Self::ALL.get(b as usize).copied()
             }
         }
     };
@@ -73,6 +94,7 @@ pub mod spawn;
 pub mod step;
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod text;
 
 use cli::Action;
 use out::Line;
@@ -96,30 +118,34 @@ pub fn main(p: &Process) -> u8 {
         // from someone less privileged, and nsinit would make namespaces
         // (and mounts, and a root) on their behalf.
         Line::msg()
-            .push_str(b"refusing to run set-user-ID, set-group-ID or with file capabilities")
+            .push_text(text!(
+                "refusing to run set-user-ID, set-group-ID or with file capabilities"
+            ))
             .eprint();
         return 125;
     }
     let me = sys::getpid();
     let machine = boot::first_process(me);
-    match cli::parse(p, machine) {
-        Ok(Action::Run(cfg)) if cfg.boot => boot::run(&cfg, p, machine, mask),
-        Ok(Action::Run(cfg)) => spawn::run(&cfg, p, mask, me),
+    // Matched by reference: the `Config` stays where `parse` built it
+    // rather than be copied out (200 bytes, and the code to copy them).
+    match &cli::parse(p, machine) {
+        Ok(Action::Run(cfg)) if cfg.boot => boot::run(cfg, p, machine, mask),
+        Ok(Action::Run(cfg)) => spawn::run(cfg, p, mask, me),
         #[cfg(feature = "bench")]
-        Ok(Action::Bench(b)) => bench::run(&b, p, mask, me),
+        Ok(Action::Bench(b)) => bench::run(b, p, mask, me),
         #[cfg(feature = "bench")]
         Ok(Action::Exit) => 0,
         #[cfg(not(feature = "bench"))]
         Ok(Action::NoBench) => {
             Line::msg()
-                .push_str(b"bench: this nsinit is built without it (cargo feature \"bench\"); to run a COMMAND named bench: nsinit -- bench")
+                .push_text(text!("bench: this nsinit is built without it (cargo feature \"bench\"); to run a COMMAND named bench: nsinit -- bench"))
                 .eprint();
             125
         }
         Ok(Action::Help) => {
-            let _ = sys::write(1, cli::HELP.as_bytes());
+            out::print(1, cli::HELP);
             #[cfg(feature = "bench")]
-            let _ = sys::write(1, bench::HELP.as_bytes());
+            out::print(1, bench::HELP);
             0
         }
         Ok(Action::Version) => {
@@ -131,11 +157,11 @@ pub fn main(p: &Process) -> u8 {
         }
         Err(u) => {
             let mut l = Line::msg();
-            l.push_str(u.what.as_bytes());
+            l.push_text(u.what.name());
             if !u.word.is_empty() {
                 l.push_str(b": ").push_str(u.word);
             }
-            l.push_str(b"\nTry 'nsinit --help' for more information.")
+            l.push_text(text!("\nTry 'nsinit --help' for more information."))
                 .eprint();
             125
         }

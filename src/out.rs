@@ -4,6 +4,8 @@
 //! costs a few hundred bytes.
 
 use crate::sys;
+use crate::text;
+use crate::text::Text;
 
 /// A line assembled in place and written with one `write(2)`, so that
 /// lines from the parent and the child do not interleave. A piece that
@@ -89,6 +91,13 @@ impl Line {
         self
     }
 
+    /// Pushes `t`, decoded.
+    pub fn push_text(&mut self, t: Text) -> &mut Self {
+        let mut buf = [0u8; text::MAX];
+        let n = t.decode(&mut buf);
+        self.push_str(&buf[..n])
+    }
+
     pub fn push_u64(&mut self, v: u64) -> &mut Self {
         let mut d = [0u8; 20];
         let i = digits(v, &mut d);
@@ -142,11 +151,16 @@ impl Line {
     /// those without a text here give their number instead.
     pub fn push_errno(&mut self, e: i32) -> &mut Self {
         match name(e) {
-            Some(n) => self.push_str(b"E").push_str(n).push_str(b" ("),
+            Some(n) => {
+                let mut buf = [0u8; 16];
+                let len = n.decode(&mut buf);
+                buf.make_ascii_uppercase();
+                self.push_str(b"E").push_str(&buf[..len]).push_str(b" (")
+            }
             None => self.push_str(b"("),
         };
         match text(e) {
-            Some(t) => self.push_str(t),
+            Some(t) => self.push_text(t),
             None => self.push_str(b"errno ").push_i64(e as i64),
         };
         self.push_str(b")")
@@ -168,61 +182,74 @@ impl Line {
     }
 }
 
+/// Writes `t` to `fd`, decoded, with one `write(2)`.
+pub fn print(fd: i32, t: Text) {
+    let mut buf = [0u8; text::MAX];
+    let n = t.decode(&mut buf);
+    let _ = sys::write(fd, &buf[..n]);
+}
+
 /// The name of errno `e` without its `E`, as the kernel's headers spell
-/// it, or `None` for a number that is no errno.
-pub fn name(e: i32) -> Option<&'static [u8]> {
+/// it but in lower case, or `None` for a number that is no errno.
+pub fn name(e: i32) -> Option<Text> {
     let i = usize::try_from(e).ok()?.checked_sub(1)?;
-    NAMES.split(|&b| b == 0).nth(i).filter(|n| !n.is_empty())
+    NAMES.nth(i).filter(|n| !n.is_empty())
 }
 
 /// Every errno's name but the `E`, in the kernel's numbering from 1
 /// (`asm-generic/errno*.h`; the two numbers no errno has are empty).
-const NAMES: &[u8] = b"\
-PERM\0NOENT\0SRCH\0INTR\0IO\0NXIO\0\x32BIG\0NOEXEC\0BADF\0CHILD\0AGAIN\0\
-NOMEM\0ACCES\0FAULT\0NOTBLK\0BUSY\0EXIST\0XDEV\0NODEV\0NOTDIR\0ISDIR\0\
-INVAL\0NFILE\0MFILE\0NOTTY\0TXTBSY\0FBIG\0NOSPC\0SPIPE\0ROFS\0MLINK\0\
-PIPE\0DOM\0RANGE\0DEADLK\0NAMETOOLONG\0NOLCK\0NOSYS\0NOTEMPTY\0LOOP\0\0\
-NOMSG\0IDRM\0CHRNG\0L2NSYNC\0L3HLT\0L3RST\0LNRNG\0UNATCH\0NOCSI\0L2HLT\0\
-BADE\0BADR\0XFULL\0NOANO\0BADRQC\0BADSLT\0\0BFONT\0NOSTR\0NODATA\0TIME\0\
-NOSR\0NONET\0NOPKG\0REMOTE\0NOLINK\0ADV\0SRMNT\0COMM\0PROTO\0MULTIHOP\0\
-DOTDOT\0BADMSG\0OVERFLOW\0NOTUNIQ\0BADFD\0REMCHG\0LIBACC\0LIBBAD\0LIBSCN\0\
-LIBMAX\0LIBEXEC\0ILSEQ\0RESTART\0STRPIPE\0USERS\0NOTSOCK\0DESTADDRREQ\0\
-MSGSIZE\0PROTOTYPE\0NOPROTOOPT\0PROTONOSUPPORT\0SOCKTNOSUPPORT\0\
-OPNOTSUPP\0PFNOSUPPORT\0AFNOSUPPORT\0ADDRINUSE\0ADDRNOTAVAIL\0NETDOWN\0\
-NETUNREACH\0NETRESET\0CONNABORTED\0CONNRESET\0NOBUFS\0ISCONN\0NOTCONN\0\
-SHUTDOWN\0TOOMANYREFS\0TIMEDOUT\0CONNREFUSED\0HOSTDOWN\0HOSTUNREACH\0\
-ALREADY\0INPROGRESS\0STALE\0UCLEAN\0NOTNAM\0NAVAIL\0ISNAM\0REMOTEIO\0\
-DQUOT\0NOMEDIUM\0MEDIUMTYPE\0CANCELED\0NOKEY\0KEYEXPIRED\0KEYREVOKED\0\
-KEYREJECTED\0OWNERDEAD\0NOTRECOVERABLE\0RFKILL\0HWPOISON\0";
+/// Lower case, which `push_errno` undoes: so spelt, the names share the
+/// byte pairs of the English texts, and compress.
+const NAMES: Text = text!(
+    "\
+perm\0noent\0srch\0intr\0io\0nxio\0\x32big\0noexec\0badf\0child\0again\0\
+nomem\0acces\0fault\0notblk\0busy\0exist\0xdev\0nodev\0notdir\0isdir\0\
+inval\0nfile\0mfile\0notty\0txtbsy\0fbig\0nospc\0spipe\0rofs\0mlink\0\
+pipe\0dom\0range\0deadlk\0nametoolong\0nolck\0nosys\0notempty\0loop\0\0\
+nomsg\0idrm\0chrng\0l2nsync\0l3hlt\0l3rst\0lnrng\0unatch\0nocsi\0l2hlt\0\
+bade\0badr\0xfull\0noano\0badrqc\0badslt\0\0bfont\0nostr\0nodata\0time\0\
+nosr\0nonet\0nopkg\0remote\0nolink\0adv\0srmnt\0comm\0proto\0multihop\0\
+dotdot\0badmsg\0overflow\0notuniq\0badfd\0remchg\0libacc\0libbad\0libscn\0\
+libmax\0libexec\0ilseq\0restart\0strpipe\0users\0notsock\0destaddrreq\0\
+msgsize\0prototype\0noprotoopt\0protonosupport\0socktnosupport\0\
+opnotsupp\0pfnosupport\0afnosupport\0addrinuse\0addrnotavail\0netdown\0\
+netunreach\0netreset\0connaborted\0connreset\0nobufs\0isconn\0notconn\0\
+shutdown\0toomanyrefs\0timedout\0connrefused\0hostdown\0hostunreach\0\
+already\0inprogress\0stale\0uclean\0notnam\0navail\0isnam\0remoteio\0\
+dquot\0nomedium\0mediumtype\0canceled\0nokey\0keyexpired\0keyrevoked\0\
+keyrejected\0ownerdead\0notrecoverable\0rfkill\0hwpoison\0"
+);
 
 /// The text (strerror's) of errno `e`, for the errnos nsinit's steps meet
 /// and a user can act on; `None` for the rest, which print their number.
-pub fn text(e: i32) -> Option<&'static [u8]> {
-    for f in TEXTS.split(|&b| b == 0) {
-        if let Some((&n, t)) = f.split_first() {
-            if n as i32 == e {
-                return Some(t);
-            }
-        }
-    }
-    None
+pub fn text(e: i32) -> Option<Text> {
+    let i = TEXT_ERRNOS.iter().position(|&n| n as i32 == e)?;
+    TEXTS.nth(i)
 }
 
-/// `<errno byte>text\0`, as nolibc does it: a short table, the number for
-/// anything else.
-const TEXTS: &[u8] = b"\
-\x01Operation not permitted\0\x02No such file or directory\0\x03No such process\0\
-\x05Input/output error\0\x06No such device or address\0\x07Argument list too long\0\
-\x08Exec format error\0\x09Bad file descriptor\0\x0bResource temporarily unavailable\0\
-\x0cCannot allocate memory\0\x0dPermission denied\0\x0fBlock device required\0\
-\x10Device or resource busy\0\x11File exists\0\x12Invalid cross-device link\0\
-\x13No such device\0\x14Not a directory\0\x15Is a directory\0\x16Invalid argument\0\
-\x18Too many open files\0\x1aText file busy\0\x1cNo space left on device\0\
-\x1eRead-only file system\0\x22Numerical result out of range\0\
-\x24File name too long\0\x26Function not implemented\0\x27Directory not empty\0\
-\x28Too many levels of symbolic links\0\x57Too many users\0\
-\x5fOperation not supported\0\x6eConnection timed out\0\x74Stale file handle\0\
-\x81Key was rejected by service\0";
+/// The errnos that have a text in `TEXTS`, in its order: a short table,
+/// the number for anything else, as nolibc does it.
+const TEXT_ERRNOS: [u8; 33] = [
+    1, 2, 3, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 18, 19, 20, 21, 22, 24, 26, 28, 30, 34, 36, 38,
+    39, 40, 87, 95, 110, 116, 129,
+];
+
+const TEXTS: Text = text!(
+    "\
+Operation not permitted\0No such file or directory\0No such process\0\
+Input/output error\0No such device or address\0Argument list too long\0\
+Exec format error\0Bad file descriptor\0\
+Resource temporarily unavailable\0Cannot allocate memory\0\
+Permission denied\0Block device required\0Device or resource busy\0\
+File exists\0Invalid cross-device link\0No such device\0\
+Not a directory\0Is a directory\0Invalid argument\0Too many open files\0\
+Text file busy\0No space left on device\0Read-only file system\0\
+Numerical result out of range\0File name too long\0\
+Function not implemented\0Directory not empty\0\
+Too many levels of symbolic links\0Too many users\0\
+Operation not supported\0Connection timed out\0Stale file handle\0\
+Key was rejected by service\0"
+);
 
 /// Parses a decimal integer with an optional sign; `None` for anything else
 /// (empty, stray characters, overflow).
@@ -249,6 +276,14 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
         };
     }
     Some(v)
+}
+
+/// Whether `s` holds the byte `b`: a plain loop, where `<[u8]>::contains`
+/// would bring core's word-at-a-time memchr (200 bytes) for the few
+/// bytes nsinit ever searches.
+#[allow(clippy::manual_contains)]
+pub fn has_byte(s: &[u8], b: u8) -> bool {
+    s.iter().any(|&c| c == b)
 }
 
 /// The `i`th of the NUL-separated strings in `packed`.
@@ -404,7 +439,7 @@ mod tests {
         // Every name matches the kernel's numbering as the syscalls crate
         // knows it, and every errno it knows has a name here.
         for e in 1..=133 {
-            let ours = name(e).map(|n| format!("E{}", std::str::from_utf8(n).unwrap()));
+            let ours = name(e).map(|n| format!("E{}", n.string().to_uppercase()));
             let theirs = syscalls::Errno::new(e).name().map(str::to_string);
             match (ours, theirs) {
                 (Some(a), Some(b)) => assert!(
@@ -426,7 +461,7 @@ mod tests {
             if let Some(t) = text(e) {
                 let s = std::io::Error::from_raw_os_error(e).to_string();
                 let want = s.strip_suffix(&format!(" (os error {e})")).unwrap();
-                assert_eq!(std::str::from_utf8(t).unwrap(), want, "errno {e}");
+                assert_eq!(t.string(), want, "errno {e}");
                 n += 1;
             }
         }

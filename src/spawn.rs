@@ -357,7 +357,7 @@ const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:
 fn execvp(ctx: &Ctx) -> Errno {
     let cmd = ctx.cfg.name;
     let name = cmd.bytes();
-    if name.contains(&b'/') {
+    if crate::out::has_byte(name, b'/') {
         return exec(ctx, cmd);
     }
     if name.is_empty() {

@@ -6,9 +6,12 @@
 use crate::out::Line;
 use crate::rt::Namespaces;
 use crate::sys::Errno;
+use crate::text;
+use crate::text::Text;
 use linux_raw_sys::general as k;
 
 named! {
+    text
     /// Every step that can fail, with what messages call it.
     pub enum Step {
         Subreaper = "prctl PR_SET_CHILD_SUBREAPER",
@@ -89,7 +92,7 @@ impl Failure {
 /// `sethostname box`, `chdir /srv`, `execve sh`: the step and what it was
 /// applied to.
 pub fn describe(l: &mut Line, step: Step, operand: Option<&[u8]>) {
-    l.push_str(step.name());
+    l.push_text(step.name());
     if let Some(a) = operand {
         // "mount --make-r" + "private /" reads as mount(8) would say it.
         if step != Step::Propagation {
@@ -101,28 +104,34 @@ pub fn describe(l: &mut Line, step: Step, operand: Option<&[u8]>) {
 
 /// Advice for the errors a user can do something about, given the
 /// namespaces that were asked for.
-pub fn hint(step: Step, e: Errno, ns: Namespaces) -> Option<&'static str> {
+pub fn hint(step: Step, e: Errno, ns: Namespaces) -> Option<Text> {
     let user = ns.has(k::CLONE_NEWUSER);
     Some(match (step, e) {
         (Step::Clone | Step::UnshareTime, Errno::EPERM) if user => {
-            "the kernel refuses user namespaces in a chroot, and where they are disabled (sysctl kernel.unprivileged_userns_clone, an AppArmor or SELinux policy)"
+            text!("the kernel refuses user namespaces in a chroot, and where they are disabled (sysctl kernel.unprivileged_userns_clone, an AppArmor or SELinux policy)")
         }
-        (Step::Clone | Step::UnshareTime, Errno::EPERM) => "needs CAP_SYS_ADMIN, or add --user",
+        (Step::Clone | Step::UnshareTime, Errno::EPERM) => {
+            text!("needs CAP_SYS_ADMIN, or add --user")
+        }
         (Step::Clone | Step::UnshareTime, Errno::ENOSPC) => {
-            "a namespace limit is reached: /proc/sys/user/max_*_namespaces, or 32 nested PID or user namespaces, the kernel's fixed depth"
+            text!("a namespace limit is reached: /proc/sys/user/max_*_namespaces, or 32 nested PID or user namespaces, the kernel's fixed depth")
         }
-        (Step::Clone, Errno::EINVAL) => "the kernel lacks a requested namespace",
-        (Step::UnshareTime, Errno::EINVAL) => "the kernel lacks time namespaces",
+        (Step::Clone, Errno::EINVAL) => text!("the kernel lacks a requested namespace"),
+        (Step::UnshareTime, Errno::EINVAL) => text!("the kernel lacks time namespaces"),
         (Step::MountProc, Errno::EPERM) if user && !ns.has(k::CLONE_NEWPID) => {
-            "a user namespace cannot mount the host's proc: add --pid"
+            text!("a user namespace cannot mount the host's proc: add --pid")
         }
-        (Step::Sethostname, Errno::EPERM) => "needs CAP_SYS_ADMIN: add --user",
+        (Step::Sethostname, Errno::EPERM) => text!("needs CAP_SYS_ADMIN: add --user"),
         (Step::Pipe, Errno::EMFILE) => {
-            "RLIMIT_NOFILE leaves no descriptor, even raised to its hard limit (-p and -T need one)"
+            text!("RLIMIT_NOFILE leaves no descriptor, even raised to its hard limit (-p and -T need one)")
         }
-        (_, Errno::EMFILE) => "RLIMIT_NOFILE leaves no descriptor, even raised to its hard limit",
+        (_, Errno::EMFILE) => {
+            text!("RLIMIT_NOFILE leaves no descriptor, even raised to its hard limit")
+        }
         (Step::ProcPrivate, Errno::EINVAL) => {
-            "--mount-proc with --propagation=shared or unchanged needs DIR to be a mount point"
+            text!(
+                "--mount-proc with --propagation=shared or unchanged needs DIR to be a mount point"
+            )
         }
         _ => return None,
     })
@@ -144,7 +153,7 @@ pub fn report(f: Failure, operand: Option<&[u8]>, ns: Namespaces) -> u8 {
     describe(&mut l, f.step, operand);
     l.push_str(b": ").push_errno(f.errno.into_raw());
     if let Some(h) = hint(f.step, f.errno, ns) {
-        l.push_str(b"; ").push_str(h.as_bytes());
+        l.push_str(b"; ").push_text(h);
     }
     l.eprint();
     f.status()
@@ -156,10 +165,16 @@ mod tests {
 
     #[test]
     fn step_names_line_up() {
-        assert_eq!(Step::Subreaper.name(), b"prctl PR_SET_CHILD_SUBREAPER");
-        assert_eq!(Step::MountProc.name(), b"mount proc on");
-        assert_eq!(Step::Execve.name(), b"execve");
-        assert_eq!(Step::NAMES.split(|&b| b == 0).count(), Step::ALL.len() + 1);
+        assert_eq!(
+            Step::Subreaper.name().string(),
+            "prctl PR_SET_CHILD_SUBREAPER"
+        );
+        assert_eq!(Step::MountProc.name().string(), "mount proc on");
+        assert_eq!(Step::Execve.name().string(), "execve");
+        assert_eq!(
+            Step::NAMES.0.split(|&b| b == 0).count(),
+            Step::ALL.len() + 1
+        );
         assert_eq!(Step::ALL.len(), Step::Execve as usize + 1);
         for b in 0..=Step::Execve as u8 {
             assert_eq!(Step::from_u8(b).map(|s| s as u8), Some(b));
@@ -200,11 +215,13 @@ mod tests {
         let none = Namespaces::default();
         assert!(hint(Step::Clone, Errno::EPERM, user)
             .unwrap()
+            .string()
             .contains("chroot"));
         assert!(hint(Step::Clone, Errno::EPERM, none)
             .unwrap()
+            .string()
             .contains("--user"));
-        let nospc = hint(Step::Clone, Errno::ENOSPC, none).unwrap();
+        let nospc = hint(Step::Clone, Errno::ENOSPC, none).unwrap().string();
         assert!(nospc.contains("max_*_namespaces") && nospc.contains("32 nested"));
         assert!(hint(Step::MountProc, Errno::EPERM, user).is_some());
         let userpid = Namespaces::new(k::CLONE_NEWUSER | k::CLONE_NEWPID);

@@ -209,6 +209,9 @@ pub fn sync() {
 }
 
 /// `reboot(2)` with `cmd` (`LINUX_REBOOT_CMD_*`).
+// Inlined (opt-level "z" would not): at each call site the result is
+// tested one way only, and the Result between the two falls away.
+#[inline(always)]
 pub fn reboot(cmd: u32) -> Result<usize> {
     let (m1, m2) = (c(k::LINUX_REBOOT_MAGIC1), c(k::LINUX_REBOOT_MAGIC2));
     // SAFETY: no memory is passed for these commands.
@@ -302,6 +305,8 @@ pub fn tcgetpgrp(fd: i32) -> Result<i32> {
 }
 
 /// `tcsetpgrp(3)`: make `pgrp` the foreground process group of `fd`.
+// Inlined, as `reboot`: its callers ignore the result.
+#[inline(always)]
 pub fn tcsetpgrp(fd: i32, mut pgrp: i32) -> Result<usize> {
     // SAFETY: TIOCSPGRP reads a pid_t.
     unsafe { ioctl(fd, linux_raw_sys::ioctl::TIOCSPGRP, &mut pgrp) }
