@@ -8,7 +8,7 @@
 //! this library links into any std program (tests, fuzzers).
 
 use crate::sys::{self, Argv, Errno, Zstr};
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{AtomicIsize, AtomicU32, AtomicUsize, Ordering::Relaxed};
 use linux_raw_sys::auxvec as aux;
 use linux_raw_sys::general as k;
 
@@ -45,16 +45,6 @@ pub struct Process {
     secure: bool,
 }
 
-/// `AT_PAGESZ`, from the auxiliary vector; until then (a library user
-/// that never went through `_start`), the smallest page any Linux has.
-static PAGE_SIZE: AtomicUsize = AtomicUsize::new(4096);
-
-/// The page size of the running kernel: 4 KiB on x86-64; 4, 16 or 64 KiB
-/// on arm64, which is why it is read rather than assumed.
-pub fn page_size() -> usize {
-    PAGE_SIZE.load(Relaxed)
-}
-
 impl Process {
     /// # Safety
     /// `sp` is the stack pointer the kernel handed to `_start`.
@@ -76,7 +66,6 @@ impl Process {
                 let (ty, val) = (*aux, *aux.add(1));
                 match ty as u32 {
                     aux::AT_NULL => break,
-                    aux::AT_PAGESZ => PAGE_SIZE.store(val, Relaxed),
                     aux::AT_SECURE => secure = val != 0,
                     _ => {}
                 }
@@ -159,50 +148,42 @@ fn zstr(s: *const u8) -> Zstr<'static> {
     unsafe { Zstr::from_ptr(s) }
 }
 
-/// The stack nsinit's own process runs on, from `_start` on: in .bss,
-/// where only the pages our frames touch cost memory. nsinit has no
-/// recursion; its deepest call chain uses a few KiB, a tenth of this.
-/// (The clone children run on `STACKS`.)
+// The two stacks, laid out by the linker (linker/nsinit.ld) at the
+// start of the writable segment, which holds nothing but .bss: first the
+// clone stack, directly above the read-only text segment, then nsinit's
+// own stack, then every other variable. A stack that overflowed would run
+// down into the text segment's last page and fault: both have a guard
+// page without an mprotect(2) (which cost 1% of the start-up path: it
+// splits the mapping). And untouched pages cost neither file bytes nor
+// memory: the top page of nsinit's stack is the one its variables are in.
+
+/// The stack nsinit's own process runs on, from `_start` on. The kernel's
+/// stack may leave as little as 3 KiB below argv and envp under a small
+/// RLIMIT_STACK; this one does not depend on it. nsinit has no recursion;
+/// its deepest call chain uses a few KiB, a tenth of this.
 #[doc(hidden)]
+#[link_section = ".bss.nsinit.main_stack"]
 pub static mut MAIN_STACK: [u8; MAIN_STACK_SIZE] = [0; MAIN_STACK_SIZE];
 #[doc(hidden)]
 pub const MAIN_STACK_SIZE: usize = 64 * 1024;
 
-/// Size of the clone stack. Its child runs nsinit's setup and execvp;
-/// 64 KiB leaves room for unoptimised debug builds.
-const SLOT: usize = 64 * 1024;
-/// The largest page a Linux kernel uses (arm64 with 64 KiB pages): a
-/// guard page is one of the kernel's pages, whatever their size.
-const MAX_PAGE: usize = 64 * 1024;
+/// The hand-managed stack that `CLONE_VM` children start on. Only one is
+/// ever needed: a `CLONE_VM` child only sets up and execs (it never
+/// clones), and a fork-style child runs on its own copy of its parent's
+/// stack, so it may start `CLONE_VM` children of its own on its copy of
+/// this one. Its child runs nsinit's setup and execvp; 64 KiB leaves
+/// room for unoptimised debug builds.
+#[link_section = ".bss.nsinit.clone_stack"]
+static mut CLONE_STACK: [u8; 64 * 1024] = [0; 64 * 1024];
 
-/// The hand-managed stack that `CLONE_VM` children start on, in .bss:
-/// untouched pages cost neither file bytes nor memory. A guard page
-/// (`PROT_NONE`) below it, laid out at run time for the kernel's page
-/// size: aligning by the linker would push the data segment to a new page
-/// and pad the file.
-static mut STACKS: [u8; SLOT + 2 * MAX_PAGE] = [0; SLOT + 2 * MAX_PAGE];
-
-/// Whether the guard page is in place. Set once and kept: a child that
-/// shares our memory shares the protection and this record of it, a
-/// fork-style one inherits both.
-static GUARDED: AtomicBool = AtomicBool::new(false);
-
-/// The top of the clone stack, its guard page in place. Only one is ever
-/// needed: a `CLONE_VM` child only sets up and execs (it never clones), and
-/// a fork-style child runs on its own copy of its parent's stack, so it
-/// may start `CLONE_VM` children of its own on its copy of this one.
-/// Refuses (`EDEADLK`) a caller running on it.
+/// The top of the clone stack, aligned. Refuses (`EDEADLK`) a caller
+/// running on it.
 fn stack_top() -> Result<*mut u8, Errno> {
-    let page = page_size();
-    let base = (core::ptr::addr_of_mut!(STACKS) as usize + page - 1) & !(page - 1);
-    let top = (base + page + SLOT) & !(crate::arch::STACK_ALIGN - 1);
+    let base = core::ptr::addr_of_mut!(CLONE_STACK) as usize;
+    let top = (base + 64 * 1024) & !(crate::arch::STACK_ALIGN - 1);
     let here = 0u8;
     if (base..top).contains(&(&here as *const u8 as usize)) {
         return Err(Errno::EDEADLK);
-    }
-    if !GUARDED.load(Relaxed) {
-        sys::mprotect(base, page, k::PROT_NONE)?;
-        GUARDED.store(true, Relaxed);
     }
     Ok(top as *mut u8)
 }
@@ -312,44 +293,31 @@ pub fn clone<T>(style: Style, ns: Namespaces, f: fn(&T) -> !, arg: &T) -> Result
 /// from inside a new PID namespace, where the parent has no PID; unlike a
 /// pipe, it needs no file descriptor (RLIMIT_NOFILE may leave none) and no
 /// system call in the child.
-#[repr(C)]
-struct Lifeline {
-    /// What `set_robust_list` registers: a list of one entry.
-    head: k::robust_list_head,
-    entry: k::robust_list,
-    /// The futex word, `futex_offset` bytes after `entry`.
-    owner: AtomicU32,
-}
-
-// SAFETY: the raw pointers only ever point into LIFELINE itself; the
-// kernel reads them, and writes nothing but `owner`, an atomic.
-unsafe impl Sync for Lifeline {}
-
-static LIFELINE: Lifeline = Lifeline {
-    head: k::robust_list_head {
-        list: k::robust_list {
-            next: &LIFELINE.entry as *const k::robust_list as *mut k::robust_list,
-        },
-        futex_offset: (core::mem::offset_of!(Lifeline, owner)
-            - core::mem::offset_of!(Lifeline, entry)) as _,
-        list_op_pending: core::ptr::null_mut(),
-    },
-    // The list is circular: the last entry leads back to the head.
-    entry: k::robust_list {
-        next: &LIFELINE.head.list as *const k::robust_list as *mut k::robust_list,
-    },
-    owner: AtomicU32::new(0),
+static LIFELINE: sys::RobustFutex = sys::RobustFutex {
+    list_next: AtomicUsize::new(0),
+    futex_offset: AtomicIsize::new(0),
+    pending: AtomicUsize::new(0),
+    entry_next: AtomicUsize::new(0),
+    word: AtomicU32::new(0),
 };
-
-static ARMED: AtomicBool = AtomicBool::new(false);
 
 /// Makes `LIFELINE` ours: `me` is our TID (our PID: one thread). Once per
 /// process; the registration is not inherited by children.
 pub fn arm_lifeline(me: i32) -> Result<(), Errno> {
-    LIFELINE.owner.store(me as u32, Relaxed);
-    if !ARMED.load(Relaxed) {
-        sys::set_robust_list(&LIFELINE.head)?;
-        ARMED.store(true, Relaxed);
+    let l = &LIFELINE;
+    l.word.store(me as u32, Relaxed);
+    if l.list_next.load(Relaxed) == 0 {
+        // A circle of one: the head leads to the entry, which leads back.
+        let head = l as *const sys::RobustFutex as usize;
+        let entry = &l.entry_next as *const AtomicUsize as usize;
+        let word = &l.word as *const AtomicU32 as usize;
+        l.futex_offset.store((word - entry) as isize, Relaxed);
+        l.entry_next.store(head, Relaxed);
+        l.list_next.store(entry, Relaxed);
+        if let Err(e) = sys::set_robust_list(l) {
+            l.list_next.store(0, Relaxed);
+            return Err(e);
+        }
     }
     Ok(())
 }
@@ -357,5 +325,5 @@ pub fn arm_lifeline(me: i32) -> Result<(), Errno> {
 /// In a `CLONE_VM` child: whether the parent that armed the lifeline has
 /// died.
 pub fn parent_died() -> bool {
-    LIFELINE.owner.load(Relaxed) & linux_raw_sys::general::FUTEX_OWNER_DIED != 0
+    LIFELINE.word.load(Relaxed) & linux_raw_sys::general::FUTEX_OWNER_DIED != 0
 }

@@ -11,6 +11,7 @@
 //! reads and writes only memory we own for as long as the call lasts.
 
 use core::marker::PhantomData;
+use core::sync::atomic::{AtomicIsize, AtomicU32, AtomicUsize};
 use linux_raw_sys::general as k;
 pub use syscalls::Errno;
 use syscalls::{syscall, Sysno};
@@ -601,28 +602,36 @@ pub fn anon_dontfork(n: usize) -> Result<&'static mut [u64]> {
     Ok(unsafe { core::slice::from_raw_parts_mut(addr as *mut u64, n) })
 }
 
-/// `set_robust_list(2)`: the futexes the kernel marks `FUTEX_OWNER_DIED`
-/// when this thread dies, however it dies.
-pub fn set_robust_list(head: &'static k::robust_list_head) -> Result<usize> {
-    let size = core::mem::size_of::<k::robust_list_head>();
-    // SAFETY: the kernel keeps the pointer for the thread's life: 'static.
-    // It reads the list, and writes only the futex words the list points
-    // at (atomics, in `rt::Lifeline`).
-    unsafe {
-        syscall!(
-            Sysno::set_robust_list,
-            head as *const k::robust_list_head,
-            size
-        )
-    }
+/// A robust list of one futex: the kernel's `struct robust_list_head`,
+/// its one entry (a `struct robust_list`), and that entry's futex word.
+/// Atomics, so that a zero-initialised static (in .bss, no file bytes)
+/// can be filled in without `unsafe`.
+#[repr(C)]
+pub struct RobustFutex {
+    /// `head.list.next`: the entry.
+    pub list_next: AtomicUsize,
+    /// `head.futex_offset`: from the entry to its futex word.
+    pub futex_offset: AtomicIsize,
+    /// `head.list_op_pending`: none.
+    pub pending: AtomicUsize,
+    /// The entry's `next`: back to `head.list`, closing the circle.
+    pub entry_next: AtomicUsize,
+    /// The futex word.
+    pub word: AtomicU32,
 }
 
-/// `mprotect(2)` of pages of our own.
-pub fn mprotect(addr: usize, len: usize, prot: u32) -> Result<usize> {
-    // SAFETY: changes only the protection of pages, which cannot make a
-    // Rust reference dangle: the callers protect pages nothing refers to
-    // (the guard pages of the clone stacks).
-    unsafe { syscall!(Sysno::mprotect, addr, len, c(prot)) }
+/// `set_robust_list(2)`: the futexes the kernel marks `FUTEX_OWNER_DIED`
+/// when this thread dies, however it dies.
+pub fn set_robust_list(head: &'static RobustFutex) -> Result<usize> {
+    const _: () = assert!(
+        core::mem::offset_of!(RobustFutex, entry_next)
+            == core::mem::size_of::<k::robust_list_head>()
+    );
+    let size = core::mem::size_of::<k::robust_list_head>();
+    // SAFETY: the kernel keeps the pointer for the thread's life: 'static.
+    // It reads the list, and writes only the futex words the list leads
+    // to, which are atomics.
+    unsafe { syscall!(Sysno::set_robust_list, head as *const RobustFutex, size) }
 }
 
 /// Raw `clone(2)` through the trampoline (`arch::clone`).
@@ -639,20 +648,6 @@ pub unsafe fn clone(
 ) -> isize {
     // SAFETY: the caller's contract.
     unsafe { crate::arch::clone(c(flags), top, func, arg) }
-}
-
-/// `argv` of the default COMMAND of a machine's init, `/bin/sh`.
-#[repr(transparent)]
-struct StaticArgv([*const u8; 2]);
-// SAFETY: it points at a string literal and is never written.
-unsafe impl Sync for StaticArgv {}
-static SHELL: StaticArgv = StaticArgv([c"/bin/sh".as_ptr().cast(), core::ptr::null()]);
-
-impl Argv<'static> {
-    /// `{"/bin/sh", NULL}`.
-    pub fn shell() -> Argv<'static> {
-        Argv(SHELL.0.as_ptr(), PhantomData)
-    }
 }
 
 /// `execve(2)`: returns only on failure.

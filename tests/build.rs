@@ -54,6 +54,8 @@ fn release_binary_is_static_small_and_clean() {
     let mut loads = 0;
     let mut stack_flags = None;
     let mut entry_in_x = false;
+    let mut text_end = 0;
+    let mut writable = None;
     for i in 0..phnum {
         let p = phoff + i * phentsize;
         let (ty, flags) = (u32_at(&b, p), u32_at(&b, p + 4));
@@ -67,12 +69,27 @@ fn release_binary_is_static_small_and_clean() {
                 "segment {i} is writable and executable"
             );
             entry_in_x |= flags & PF_X != 0 && (vaddr..vaddr + memsz).contains(&entry);
+            if flags & PF_X != 0 {
+                text_end = vaddr + memsz;
+            } else {
+                writable = Some((vaddr, u64_at(&b, p + 32)));
+            }
         }
         if ty == PT_GNU_STACK {
             stack_flags = Some(flags);
         }
     }
     assert_eq!(loads, 2, "text and data, nothing else");
+    // The writable segment is all .bss (no file bytes), and the page
+    // under it is the text segment's last: the clone stack, first in it,
+    // has read-only memory for a guard page.
+    let (rw, filesz) = writable.expect("a writable segment");
+    assert_eq!(filesz, 0, "initialised writable data in the file");
+    let page = rw & !0xfff;
+    assert!(
+        (page - 0x1000..page).contains(&(text_end - 1)),
+        "the page under the writable segment ({page:#x}) is not the text's last ({text_end:#x})"
+    );
     assert!(entry_in_x, "entry point outside the executable segment");
     assert_eq!(
         stack_flags.map(|f| f & PF_X),
