@@ -97,6 +97,8 @@ const TEARDOWN_MAX_NS: u64 = 10_000_000_000;
 const ENOSPC: i32 = linux_raw_sys::errno::ENOSPC as i32;
 
 /// Without CASE words: the plain-process floor and every kind alone.
+#[allow(unsafe_code)] // link_section: as in `text!`.
+#[link_section = ".nsinit.cold.rodata"]
 static DEFAULT: [Zstr<'static>; 9] = [
     cstr!("none"),
     cstr!("pid"),
@@ -129,6 +131,8 @@ pub struct Cases {
 /// `none`, or kind names joined by `+`: their `CLONE_NEW*` bits,
 /// `CLONE_NEWTIME` included (legacy clone cannot take it: the child
 /// unshares it).
+#[cold]
+#[inline(never)]
 pub fn parse_case(name: &[u8]) -> Option<u32> {
     if name == b"none" {
         return Some(0);
@@ -142,6 +146,8 @@ pub fn parse_case(name: &[u8]) -> Option<u32> {
 
 /// Parses the words after `bench` (from word `i` on). Options come first,
 /// as for nsinit itself; the first other word starts the cases.
+#[cold]
+#[inline(never)]
 pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, mut i: usize) -> Result<Action<'a>, Usage<'a>> {
     let mut b = Bench {
         n: DEFAULT_N,
@@ -211,6 +217,8 @@ pub struct Stats {
 /// Sorts `v` (not empty) and summarises it. Percentiles by nearest rank:
 /// the smallest sample with at least p% of them at or below it; the median
 /// of an even count is the mean of the middle two.
+#[cold]
+#[inline(never)]
 pub fn stats(v: &mut [u64]) -> Stats {
     heapsort(v);
     let n = v.len();
@@ -227,7 +235,10 @@ pub fn stats(v: &mut [u64]) -> Stats {
 
 /// In place, O(n log n) at any n, in a few dozen instructions: `-n` may be
 /// a million.
+#[cold]
+#[inline(never)]
 fn heapsort(v: &mut [u64]) {
+    #[cold]
     fn sift(v: &mut [u64], mut root: usize) {
         loop {
             let mut c = 2 * root + 1;
@@ -255,6 +266,8 @@ fn heapsort(v: &mut [u64]) {
 
 /// The create child: exits at once, having unshared the time namespace if
 /// asked (legacy clone has no bit for it); the status is the errno.
+#[cold]
+#[inline(never)]
 fn exit_at_once(flags: &u32) -> ! {
     let mut code = 0;
     if flags & k::CLONE_NEWTIME != 0 {
@@ -276,6 +289,8 @@ enum Error {
 }
 
 impl Error {
+    #[cold]
+    #[inline(never)]
     fn show(self, l: &mut Line) {
         match self {
             Error::Errno(e) => {
@@ -300,6 +315,8 @@ impl From<Errno> for Error {
 
 /// One create: clone into `flags`' namespaces, the child exits, wait4. Fails with the errno of clone, or of the child's unshare (its
 /// exit code), or with the signal that killed it.
+#[cold]
+#[inline(never)]
 fn create(flags: u32, style: Style) -> Result<(), Error> {
     let (_, status) = rt::clone(style, Namespaces::new(flags), exit_at_once, &flags)
         .and_then(|pid| sys::wait4(pid, 0))?;
@@ -311,6 +328,8 @@ fn create(flags: u32, style: Style) -> Result<(), Error> {
 }
 
 /// One spawn of the payload as `nsinit --exec` would, then wait4.
+#[cold]
+#[inline(never)]
 fn spawn_once(ctx: &mut Ctx) -> Result<(), Error> {
     let pid = spawn::launch(ctx).map_err(|f| Error::Errno(f.errno.into_raw()))?;
     match sys::wait4(pid, 0)? {
@@ -339,6 +358,8 @@ struct WorkerCtx<'a> {
 }
 
 impl Worker {
+    #[cold]
+    #[inline(never)]
     fn start() -> Result<Worker, Errno> {
         let (req_rd, req_wr) = sys::pipe()?;
         let (resp_rd, resp_wr) = match sys::pipe() {
@@ -377,6 +398,8 @@ impl Worker {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn teardown(&self, flags: u32) -> Result<u64, Error> {
         let mut r = [0u8; 8];
         // All signals are blocked: a worker that died gives EPIPE here,
@@ -391,6 +414,8 @@ impl Worker {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn stop(&self) {
         let _ = sys::close(self.req);
         let _ = sys::close(self.resp);
@@ -398,6 +423,8 @@ impl Worker {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn worker(ctx: &WorkerCtx) -> ! {
     for fd in ctx.ours {
         let _ = sys::close(fd);
@@ -419,6 +446,8 @@ fn worker(ctx: &WorkerCtx) -> ! {
 
 /// Root of our own user namespace, where every `max_<kind>_namespaces`
 /// is then 1.
+#[cold]
+#[inline(never)]
 fn limit_to_one(ctx: &WorkerCtx) -> Result<(), Errno> {
     crate::ops::run(&ctx.cfg, ctx.outside).map_err(|f| f.errno)?;
     for kind in Kind::ALL {
@@ -437,6 +466,8 @@ fn limit_to_one(ctx: &WorkerCtx) -> Result<(), Errno> {
 
 /// Clones into `flags` until it no longer fails with ENOSPC; returns when
 /// the attempt that succeeded began.
+#[cold]
+#[inline(never)]
 fn until_gone(flags: u32) -> Result<u64, Error> {
     let start = sys::monotonic_ns();
     loop {
@@ -451,6 +482,8 @@ fn until_gone(flags: u32) -> Result<u64, Error> {
 /// One teardown, in the worker: what the last one left behind goes first
 /// (untimed); then a namespace is made and its process reaped, and the
 /// clock runs until the next one can be made.
+#[cold]
+#[inline(never)]
 fn teardown(flags: u32) -> Result<u64, Error> {
     until_gone(flags)?;
     let reaped = sys::monotonic_ns();
@@ -458,6 +491,8 @@ fn teardown(flags: u32) -> Result<u64, Error> {
 }
 
 /// The case words of a run: the user's, or `DEFAULT`.
+#[cold]
+#[inline(never)]
 fn case(b: &Bench, p: &Process, i: usize) -> Zstr<'static> {
     if b.cases.count == 0 {
         DEFAULT[i]
@@ -467,6 +502,7 @@ fn case(b: &Bench, p: &Process, i: usize) -> Zstr<'static> {
 }
 
 /// The run: rounds of every case and measure, then the table.
+#[cold]
 #[inline(never)]
 pub fn run(b: &Bench, p: &Process, mask: SigSet, me: i32) -> u8 {
     let ncases = if b.cases.count == 0 {
@@ -616,6 +652,8 @@ pub const HEADER: &[u8] =
     b"case          measure           n       min    median       p90       p99      mean  (us)\n";
 
 /// One line of output: a row of the table, or a JSON object.
+#[cold]
+#[inline(never)]
 fn row(json: bool, case: &[u8], m: Measure, samples: &mut [u64], err: Option<Error>) {
     let mut l = Line::to(1);
     if json {

@@ -26,6 +26,7 @@ pub fn first_process(me: i32) -> bool {
 /// PID 1 of a PID namespace or container — `--boot` refuses: mounting
 /// /proc, /sys and /dev there would cover what the caller sees, and
 /// reboot(2) in a PID namespace only kills its init with SIGINT.
+#[cold]
 #[inline(never)]
 pub fn run(cfg: &Config, p: &Process, machine: bool, mask: SigSet) -> u8 {
     if !machine {
@@ -73,6 +74,8 @@ pub fn run(cfg: &Config, p: &Process, machine: bool, mask: SigSet) -> u8 {
 /// mounted there (a kernel with CONFIG_DEVTMPFS_MOUNT, a second boot stage)
 /// is fine. Failures are reported and the boot goes on: COMMAND may not
 /// need what failed.
+#[cold]
+#[inline(never)]
 fn mount(fstype: Zstr, dir: Zstr, flags: u32) {
     let _ = sys::mkdir(dir, 0o755);
     match sys::mount(Some(fstype), dir, Some(fstype), flags) {
@@ -92,6 +95,8 @@ fn mount(fstype: Zstr, dir: Zstr, flags: u32) {
 
 /// Gives COMMAND a stdin, stdout and stderr on /dev/console where the
 /// kernel could not.
+#[cold]
+#[inline(never)]
 fn console() {
     if (0..3).all(sys::is_open) {
         return;

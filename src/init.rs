@@ -123,6 +123,8 @@ pub fn supervise(s: &Supervisor) -> u8 {
 
 /// The outer nsinit's end of the jobs pipe raises SIGIO (which we wait
 /// for, blocked, with the rest) when the init writes to it.
+#[cold]
+#[inline(never)]
 fn listen(fd: i32, me: i32) {
     let _ = sys::fcntl_setown(fd, me);
     let _ = sys::fcntl_setfl(fd, k::FASYNC | k::O_NONBLOCK);
@@ -160,6 +162,8 @@ fn reap(child: i32, job: bool, jobs: i32) -> Option<i32> {
 /// As PID 1, "left" is the whole namespace (`kill(-1)` spares only us); as
 /// a subreaper, our children, and the orphans we adopt as their parents
 /// die.
+#[cold]
+#[inline(never)]
 fn grace(secs: u32, pid1: bool) {
     let deadline = sys::monotonic_ns() + secs as u64 * 1_000_000_000;
     let mut told = Told::new(pid1);
@@ -262,6 +266,8 @@ impl Told {
 
 /// Sends `sig` to what is left, each process once (`told`); a SIGTERM
 /// comes with a SIGCONT, so that a stopped process can act on it.
+#[cold]
+#[inline(never)]
 fn terminate(pid1: bool, sig: u32, told: &mut Told) -> sys::Result<()> {
     let cont = if sig == k::SIGTERM { k::SIGCONT } else { sig };
     if pid1 {

@@ -114,15 +114,7 @@ pub fn main(p: &Process) -> u8 {
         }
     };
     if p.secure() {
-        // Set-user-ID or file capabilities: argv and the environment come
-        // from someone less privileged, and nsinit would make namespaces
-        // (and mounts, and a root) on their behalf.
-        Line::msg()
-            .push_text(text!(
-                "refusing to run set-user-ID, set-group-ID or with file capabilities"
-            ))
-            .eprint();
-        return 125;
+        return refuse_secure();
     }
     let me = sys::getpid();
     let machine = boot::first_process(me);
@@ -136,34 +128,68 @@ pub fn main(p: &Process) -> u8 {
         #[cfg(feature = "bench")]
         Ok(Action::Exit) => 0,
         #[cfg(not(feature = "bench"))]
-        Ok(Action::NoBench) => {
-            Line::msg()
-                .push_text(text!("bench: this nsinit is built without it (cargo feature \"bench\"); to run a COMMAND named bench: nsinit -- bench"))
-                .eprint();
-            125
-        }
-        Ok(Action::Help) => {
-            out::print(1, cli::HELP);
-            #[cfg(feature = "bench")]
-            out::print(1, bench::HELP);
-            0
-        }
-        Ok(Action::Version) => {
-            let _ = sys::write(
-                1,
-                concat!("nsinit ", env!("CARGO_PKG_VERSION"), "\n").as_bytes(),
-            );
-            0
-        }
-        Err(u) => {
-            let mut l = Line::msg();
-            l.push_text(u.what.name());
-            if !u.word.is_empty() {
-                l.push_str(b": ").push_str(u.word);
-            }
-            l.push_text(text!("\nTry 'nsinit --help' for more information."))
-                .eprint();
-            125
-        }
+        Ok(Action::NoBench) => no_bench(),
+        Ok(Action::Help) => help(),
+        Ok(Action::Version) => version(),
+        Err(u) => misuse(u),
     }
+}
+
+// What main does once per run at most, when it is not starting a
+// COMMAND: out of the start-up path's pages (#[cold]: linker/nsinit.ld).
+
+/// Set-user-ID or file capabilities: argv and the environment come from
+/// someone less privileged, and nsinit would make namespaces (and mounts,
+/// and a root) on their behalf.
+#[cold]
+#[inline(never)]
+fn refuse_secure() -> u8 {
+    Line::msg()
+        .push_text(text!(
+            "refusing to run set-user-ID, set-group-ID or with file capabilities"
+        ))
+        .eprint();
+    125
+}
+
+#[cfg(not(feature = "bench"))]
+#[cold]
+#[inline(never)]
+fn no_bench() -> u8 {
+    Line::msg()
+        .push_text(text!("bench: this nsinit is built without it (cargo feature \"bench\"); to run a COMMAND named bench: nsinit -- bench"))
+        .eprint();
+    125
+}
+
+#[cold]
+#[inline(never)]
+fn help() -> u8 {
+    out::print(1, cli::HELP);
+    #[cfg(feature = "bench")]
+    out::print(1, bench::HELP);
+    0
+}
+
+#[cold]
+#[inline(never)]
+fn version() -> u8 {
+    let _ = sys::write(
+        1,
+        concat!("nsinit ", env!("CARGO_PKG_VERSION"), "\n").as_bytes(),
+    );
+    0
+}
+
+#[cold]
+#[inline(never)]
+fn misuse(u: &cli::Usage) -> u8 {
+    let mut l = Line::msg();
+    l.push_text(u.what.name());
+    if !u.word.is_empty() {
+        l.push_str(b": ").push_str(u.word);
+    }
+    l.push_text(text!("\nTry 'nsinit --help' for more information."))
+        .eprint();
+    125
 }

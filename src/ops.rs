@@ -233,9 +233,14 @@ pub fn operand_of<'a>(cfg: &Config<'a>, f: Failure) -> Option<&'a [u8]> {
 /// (One copy for every caller: `dyn`, not a generic per closure.)
 pub fn with_fd_room(f: &mut dyn FnMut() -> sys::Result<i32>) -> sys::Result<i32> {
     match f() {
-        Err(Errno::EMFILE) => {}
-        r => return r,
+        Err(Errno::EMFILE) => with_more_room(f),
+        r => r,
     }
+}
+
+#[cold]
+#[inline(never)]
+fn with_more_room(f: &mut dyn FnMut() -> sys::Result<i32>) -> sys::Result<i32> {
     let (soft, hard) = sys::prlimit(k::RLIMIT_NOFILE, None)?;
     let room = soft.saturating_add(8);
     // Past the hard limit only with CAP_SYS_RESOURCE; lowering it again

@@ -161,11 +161,16 @@ fn zstr(s: *const u8) -> Zstr<'static> {
 /// stack may leave as little as 3 KiB below argv and envp under a small
 /// RLIMIT_STACK; this one does not depend on it. nsinit has no recursion;
 /// its deepest call chain uses a few KiB, a tenth of this.
+///
+/// It follows the clone stack, whose top is on a page boundary, and is
+/// 256 bytes short of whole pages: its top is 256 bytes below a page
+/// boundary, and the variables after it (`.bss.nsinit.vars`) share that
+/// page with the top of the stack, where the frames of a run live.
 #[doc(hidden)]
 #[link_section = ".bss.nsinit.main_stack"]
 pub static mut MAIN_STACK: [u8; MAIN_STACK_SIZE] = [0; MAIN_STACK_SIZE];
 #[doc(hidden)]
-pub const MAIN_STACK_SIZE: usize = 64 * 1024;
+pub const MAIN_STACK_SIZE: usize = 64 * 1024 - 256;
 
 /// The hand-managed stack that `CLONE_VM` children start on. Only one is
 /// ever needed: a `CLONE_VM` child only sets up and execs (it never
@@ -173,8 +178,15 @@ pub const MAIN_STACK_SIZE: usize = 64 * 1024;
 /// stack, so it may start `CLONE_VM` children of its own on its copy of
 /// this one. Its child runs nsinit's setup and execvp; 64 KiB leaves
 /// room for unoptimised debug builds.
+///
+/// Page-aligned (4 KiB, the smallest page), so that its top is a page
+/// boundary and a child's frames, a few KiB, take one page of it. (In
+/// .bss alignment costs no file bytes.)
 #[link_section = ".bss.nsinit.clone_stack"]
-static mut CLONE_STACK: [u8; 64 * 1024] = [0; 64 * 1024];
+static mut CLONE_STACK: PageAligned<[u8; 64 * 1024]> = PageAligned([0; 64 * 1024]);
+
+#[repr(C, align(4096))]
+struct PageAligned<T>(T);
 
 /// The top of the clone stack, aligned. Refuses (`EDEADLK`) a caller
 /// running on it.
@@ -293,6 +305,7 @@ pub fn clone<T>(style: Style, ns: Namespaces, f: fn(&T) -> !, arg: &T) -> Result
 /// from inside a new PID namespace, where the parent has no PID; unlike a
 /// pipe, it needs no file descriptor (RLIMIT_NOFILE may leave none) and no
 /// system call in the child.
+#[link_section = ".bss.nsinit.vars"]
 static LIFELINE: sys::RobustFutex = sys::RobustFutex {
     list_next: AtomicUsize::new(0),
     futex_offset: AtomicIsize::new(0),

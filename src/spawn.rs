@@ -329,6 +329,8 @@ const ZERO: k::timespec = k::timespec {
 /// Tells the nsinit that reports which step failed and why — through the
 /// memory we share with it, or the pipe — then exits with the status
 /// that step stands for.
+#[cold]
+#[inline(never)]
 fn fail(ctx: &Ctx, shared: bool, f: Failure) -> ! {
     if shared {
         // Read by the parent once we are gone: it sleeps in clone(2)
@@ -342,6 +344,8 @@ fn fail(ctx: &Ctx, shared: bool, f: Failure) -> ! {
 
 /// `nsinit: <step> <operand>: <ERRNO> (<text>)[; <hint>]`, and the exit
 /// status.
+#[cold]
+#[inline(never)]
 pub fn report(cfg: &Config, f: Failure) -> u8 {
     step::report(f, ops::operand_of(cfg, f), cfg.ns)
 }
@@ -366,20 +370,18 @@ fn execvp(ctx: &Ctx) -> Errno {
         return Errno::ENOENT;
     }
     let path = ctx.p.getenv(b"PATH=").map_or(DEFAULT_PATH, |v| v.bytes());
-    let mut buf = [0u8; 4096];
     let mut err = Errno::ENOENT;
     for dir in path.split(|&b| b == b':') {
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-        let len = dir.len() + 1 + name.len();
-        if len >= buf.len() {
-            // Too long to be a path: not here, as execvp skips it.
-            continue;
-        }
-        buf[..dir.len()].copy_from_slice(dir);
-        buf[dir.len()] = b'/';
-        buf[dir.len() + 1..len].copy_from_slice(name);
-        buf[len] = 0;
-        match exec(ctx, Zstr::lit(&buf[..=len])) {
+        // Candidates are short: a small buffer keeps COMMAND's frames on
+        // one page of the clone stack; a long one gets a buffer of
+        // PATH_MAX, out of line.
+        let mut buf = [0u8; 256];
+        let e = match candidate(&mut buf, dir, name) {
+            Some(full) => exec(ctx, full),
+            None => exec_long(ctx, dir, name),
+        };
+        match e {
             // Not here: try the next directory, remembering a candidate we
             // were refused, as execvp does.
             Errno::EACCES => err = Errno::EACCES,
@@ -394,6 +396,29 @@ fn execvp(ctx: &Ctx) -> Errno {
         }
     }
     err
+}
+
+/// `dir/name` and its NUL in `buf`, if they fit.
+fn candidate<'b>(buf: &'b mut [u8], dir: &[u8], name: &[u8]) -> Option<Zstr<'b>> {
+    let len = dir.len() + 1 + name.len();
+    let buf = buf.get_mut(..=len)?;
+    buf[..dir.len()].copy_from_slice(dir);
+    buf[dir.len()] = b'/';
+    buf[dir.len() + 1..len].copy_from_slice(name);
+    buf[len] = 0;
+    Some(Zstr::lit(buf))
+}
+
+/// A candidate longer than `execvp`'s small buffer: PATH_MAX of room.
+/// One too long for that is not a path, not here: skipped, as execvp does.
+#[cold]
+#[inline(never)]
+fn exec_long(ctx: &Ctx, dir: &[u8], name: &[u8]) -> Errno {
+    let mut buf = [0u8; 4096];
+    match candidate(&mut buf, dir, name) {
+        Some(full) => exec(ctx, full),
+        None => Errno::ENAMETOOLONG,
+    }
 }
 
 /// execve of `path`, and of `/bin/sh path ARG...` when the kernel finds no

@@ -91,6 +91,8 @@ impl Failure {
 
 /// `sethostname box`, `chdir /srv`, `execve sh`: the step and what it was
 /// applied to.
+#[cold]
+#[inline(never)]
 pub fn describe(l: &mut Line, step: Step, operand: Option<&[u8]>) {
     l.push_text(step.name());
     if let Some(a) = operand {
@@ -104,6 +106,8 @@ pub fn describe(l: &mut Line, step: Step, operand: Option<&[u8]>) {
 
 /// Advice for the errors a user can do something about, given the
 /// namespaces that were asked for.
+#[cold]
+#[inline(never)]
 pub fn hint(step: Step, e: Errno, ns: Namespaces) -> Option<Text> {
     let user = ns.has(k::CLONE_NEWUSER);
     Some(match (step, e) {
@@ -138,16 +142,25 @@ pub fn hint(step: Step, e: Errno, ns: Namespaces) -> Option<Text> {
 }
 
 /// `-v`: one line per step, before it runs.
+#[inline(always)]
 pub fn verbose(on: bool, step: Step, operand: Option<&[u8]>) {
     if on {
-        let mut l = Line::msg();
-        describe(&mut l, step, operand);
-        l.eprint();
+        verbose_line(step, operand);
     }
+}
+
+#[cold]
+#[inline(never)]
+fn verbose_line(step: Step, operand: Option<&[u8]>) {
+    let mut l = Line::msg();
+    describe(&mut l, step, operand);
+    l.eprint();
 }
 
 /// `nsinit: <step> <operand>: <ERRNO> (<text>)[; <hint>]`; returns the
 /// exit status the failure stands for.
+#[cold]
+#[inline(never)]
 pub fn report(f: Failure, operand: Option<&[u8]>, ns: Namespaces) -> u8 {
     let mut l = Line::msg();
     describe(&mut l, f.step, operand);

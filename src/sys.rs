@@ -561,6 +561,7 @@ pub fn readlink<'a>(path: Zstr, buf: &'a mut [u8]) -> Result<Zstr<'a>> {
 
 /// `prlimit64(2)` on ourselves: sets `resource` to `new` if given, and
 /// returns the limit as it was, (soft, hard).
+#[cold]
 pub fn prlimit(resource: u32, new: Option<(u64, u64)>) -> Result<(u64, u64)> {
     let set = new.map(|(cur, max)| k::rlimit64 {
         rlim_cur: cur,
@@ -587,6 +588,7 @@ pub fn prlimit(resource: u32, new: Option<(u64, u64)>) -> Result<(u64, u64)> {
 /// `n` zeroed `u64`s of fresh anonymous memory that fork-style children do
 /// not inherit (`MADV_DONTFORK`): however large, it adds nothing to the
 /// page tables a fork copies. Never unmapped.
+#[cold]
 pub fn anon_dontfork(n: usize) -> Result<&'static mut [u64]> {
     let len = n.checked_mul(8).ok_or(Errno::ENOMEM)?.max(1);
     let prot = k::PROT_READ | k::PROT_WRITE;

@@ -24,6 +24,12 @@ pub const fn code(k: usize) -> u8 {
     }
 }
 
+/// `PAIRS` for the decoder, with the texts, out of the start-up path's
+/// pages. (`text!` encodes with the constant, at compile time.)
+#[allow(unsafe_code)] // link_section: as in `text!`.
+#[link_section = ".nsinit.cold.rodata"]
+static DECODE: [[u8; 2]; PAIRS.len()] = PAIRS;
+
 /// The pair that byte `b` stands for, if it stands for one.
 fn pair(b: u8) -> Option<[u8; 2]> {
     let k = match b {
@@ -31,7 +37,7 @@ fn pair(b: u8) -> Option<[u8; 2]> {
         11..=31 => b + 117,
         _ => return None,
     };
-    PAIRS.get(k as usize).copied()
+    DECODE.get(k as usize).copied()
 }
 
 /// How many pairs there can be: the bytes `code` hands out.
@@ -56,7 +62,14 @@ macro_rules! text {
         const S: &[u8] = $s.as_bytes();
         const _: () = assert!(S.len() <= $crate::text::MAX, "text! longer than text::MAX");
         const E: ([u8; S.len()], usize) = $crate::text::encode(S);
-        const Z: [u8; E.1] = $crate::text::prefix(&E.0);
+        // Out of the start-up path's pages (linker/nsinit.ld): texts are
+        // read for messages, --help and -v only. (`link_section` counts as
+        // unsafe code because a section can carry a meaning the compiler
+        // does not know; this one is read-only data, placed by our own
+        // linker script, nothing more.)
+        #[allow(unsafe_code)]
+        #[link_section = ".nsinit.cold.rodata"]
+        static Z: [u8; E.1] = $crate::text::prefix(&E.0);
         $crate::text::Text(&Z)
     }};
 }
@@ -110,6 +123,8 @@ impl Text {
     /// Decodes the text into `out`, as much of it as fits; returns how
     /// much that is. (Into a buffer rather than through a closure: a
     /// `dyn FnMut` costs a vtable per caller, a generic a decoder.)
+    #[cold]
+    #[inline(never)]
     pub fn decode(self, out: &mut [u8]) -> usize {
         let mut n = 0;
         for &b in self.0 {
@@ -129,6 +144,7 @@ impl Text {
 }
 
 /// Appends byte `b`, decoded, to `out` at `n`, while there is room.
+#[cold]
 fn expand(mut b: u8, out: &mut [u8], n: &mut usize) {
     while let Some([x, y]) = pair(b) {
         expand(x, out, n);
