@@ -132,7 +132,6 @@ pub struct Cases {
 /// `CLONE_NEWTIME` included (legacy clone cannot take it: the child
 /// unshares it).
 #[cold]
-#[inline(never)]
 pub fn parse_case(name: &[u8]) -> Option<u32> {
     if name == b"none" {
         return Some(0);
@@ -218,7 +217,6 @@ pub struct Stats {
 /// the smallest sample with at least p% of them at or below it; the median
 /// of an even count is the mean of the middle two.
 #[cold]
-#[inline(never)]
 pub fn stats(v: &mut [u64]) -> Stats {
     heapsort(v);
     let n = v.len();
@@ -236,7 +234,6 @@ pub fn stats(v: &mut [u64]) -> Stats {
 /// In place, O(n log n) at any n, in a few dozen instructions: `-n` may be
 /// a million.
 #[cold]
-#[inline(never)]
 fn heapsort(v: &mut [u64]) {
     #[cold]
     fn sift(v: &mut [u64], mut root: usize) {
@@ -267,7 +264,6 @@ fn heapsort(v: &mut [u64]) {
 /// The create child: exits at once, having unshared the time namespace if
 /// asked (legacy clone has no bit for it); the status is the errno.
 #[cold]
-#[inline(never)]
 fn exit_at_once(flags: &u32) -> ! {
     let mut code = 0;
     if flags & k::CLONE_NEWTIME != 0 {
@@ -290,7 +286,6 @@ enum Error {
 
 impl Error {
     #[cold]
-    #[inline(never)]
     fn show(self, l: &mut Line) {
         match self {
             Error::Errno(e) => {
@@ -316,7 +311,6 @@ impl From<Errno> for Error {
 /// One create: clone into `flags`' namespaces, the child exits, wait4. Fails with the errno of clone, or of the child's unshare (its
 /// exit code), or with the signal that killed it.
 #[cold]
-#[inline(never)]
 fn create(flags: u32, style: Style) -> Result<(), Error> {
     let (_, status) = rt::clone(style, Namespaces::new(flags), exit_at_once, &flags)
         .and_then(|pid| sys::wait4(pid, 0))?;
@@ -329,7 +323,6 @@ fn create(flags: u32, style: Style) -> Result<(), Error> {
 
 /// One spawn of the payload as `nsinit --exec` would, then wait4.
 #[cold]
-#[inline(never)]
 fn spawn_once(ctx: &mut Ctx) -> Result<(), Error> {
     let pid = spawn::launch(ctx).map_err(|f| Error::Errno(f.errno.into_raw()))?;
     match sys::wait4(pid, 0)? {
@@ -359,7 +352,6 @@ struct WorkerCtx<'a> {
 
 impl Worker {
     #[cold]
-    #[inline(never)]
     fn start() -> Result<Worker, Errno> {
         let (req_rd, req_wr) = sys::pipe()?;
         let (resp_rd, resp_wr) = match sys::pipe() {
@@ -399,7 +391,6 @@ impl Worker {
     }
 
     #[cold]
-    #[inline(never)]
     fn teardown(&self, flags: u32) -> Result<u64, Error> {
         let mut r = [0u8; 8];
         // All signals are blocked: a worker that died gives EPIPE here,
@@ -415,7 +406,6 @@ impl Worker {
     }
 
     #[cold]
-    #[inline(never)]
     fn stop(&self) {
         let _ = sys::close(self.req);
         let _ = sys::close(self.resp);
@@ -424,7 +414,6 @@ impl Worker {
 }
 
 #[cold]
-#[inline(never)]
 fn worker(ctx: &WorkerCtx) -> ! {
     for fd in ctx.ours {
         let _ = sys::close(fd);
@@ -447,7 +436,6 @@ fn worker(ctx: &WorkerCtx) -> ! {
 /// Root of our own user namespace, where every `max_<kind>_namespaces`
 /// is then 1.
 #[cold]
-#[inline(never)]
 fn limit_to_one(ctx: &WorkerCtx) -> Result<(), Errno> {
     crate::ops::run(&ctx.cfg, ctx.outside).map_err(|f| f.errno)?;
     for kind in Kind::ALL {
@@ -467,7 +455,6 @@ fn limit_to_one(ctx: &WorkerCtx) -> Result<(), Errno> {
 /// Clones into `flags` until it no longer fails with ENOSPC; returns when
 /// the attempt that succeeded began.
 #[cold]
-#[inline(never)]
 fn until_gone(flags: u32) -> Result<u64, Error> {
     let start = sys::monotonic_ns();
     loop {
@@ -483,7 +470,6 @@ fn until_gone(flags: u32) -> Result<u64, Error> {
 /// (untimed); then a namespace is made and its process reaped, and the
 /// clock runs until the next one can be made.
 #[cold]
-#[inline(never)]
 fn teardown(flags: u32) -> Result<u64, Error> {
     until_gone(flags)?;
     let reaped = sys::monotonic_ns();
@@ -492,7 +478,6 @@ fn teardown(flags: u32) -> Result<u64, Error> {
 
 /// The case words of a run: the user's, or `DEFAULT`.
 #[cold]
-#[inline(never)]
 fn case(b: &Bench, p: &Process, i: usize) -> Zstr<'static> {
     if b.cases.count == 0 {
         DEFAULT[i]
@@ -653,7 +638,6 @@ pub const HEADER: &[u8] =
 
 /// One line of output: a row of the table, or a JSON object.
 #[cold]
-#[inline(never)]
 fn row(json: bool, case: &[u8], m: Measure, samples: &mut [u64], err: Option<Error>) {
     let mut l = Line::to(1);
     if json {

@@ -75,7 +75,6 @@ pub fn run(cfg: &Config, p: &Process, machine: bool, mask: SigSet) -> u8 {
 /// is fine. Failures are reported and the boot goes on: COMMAND may not
 /// need what failed.
 #[cold]
-#[inline(never)]
 fn mount(fstype: Zstr, dir: Zstr, flags: u32) {
     let _ = sys::mkdir(dir, 0o755);
     match sys::mount(Some(fstype), dir, Some(fstype), flags) {
@@ -96,7 +95,6 @@ fn mount(fstype: Zstr, dir: Zstr, flags: u32) {
 /// Gives COMMAND a stdin, stdout and stderr on /dev/console where the
 /// kernel could not.
 #[cold]
-#[inline(never)]
 fn console() {
     if (0..3).all(sys::is_open) {
         return;

@@ -267,7 +267,6 @@ impl Told {
 /// Sends `sig` to what is left, each process once (`told`); a SIGTERM
 /// comes with a SIGCONT, so that a stopped process can act on it.
 #[cold]
-#[inline(never)]
 fn terminate(pid1: bool, sig: u32, told: &mut Told) -> sys::Result<()> {
     let cont = if sig == k::SIGTERM { k::SIGCONT } else { sig };
     if pid1 {

@@ -93,7 +93,6 @@ impl Line {
 
     /// Pushes `t`, decoded.
     #[cold]
-    #[inline(never)]
     pub fn push_text(&mut self, t: Text) -> &mut Self {
         let mut buf = [0u8; text::MAX];
         let n = t.decode(&mut buf);
@@ -152,7 +151,6 @@ impl Line {
     /// Appends `ENAME (text)` for errno `e`: every errno has its name;
     /// those without a text here give their number instead.
     #[cold]
-    #[inline(never)]
     pub fn push_errno(&mut self, e: i32) -> &mut Self {
         match name(e) {
             Some(n) => {
@@ -188,7 +186,6 @@ impl Line {
 
 /// Writes `t` to `fd`, decoded, with one `write(2)`.
 #[cold]
-#[inline(never)]
 pub fn print(fd: i32, t: Text) {
     let mut buf = [0u8; text::MAX];
     let n = t.decode(&mut buf);

@@ -92,7 +92,6 @@ impl Failure {
 /// `sethostname box`, `chdir /srv`, `execve sh`: the step and what it was
 /// applied to.
 #[cold]
-#[inline(never)]
 pub fn describe(l: &mut Line, step: Step, operand: Option<&[u8]>) {
     l.push_text(step.name());
     if let Some(a) = operand {
@@ -107,7 +106,6 @@ pub fn describe(l: &mut Line, step: Step, operand: Option<&[u8]>) {
 /// Advice for the errors a user can do something about, given the
 /// namespaces that were asked for.
 #[cold]
-#[inline(never)]
 pub fn hint(step: Step, e: Errno, ns: Namespaces) -> Option<Text> {
     let user = ns.has(k::CLONE_NEWUSER);
     Some(match (step, e) {
@@ -160,7 +158,6 @@ fn verbose_line(step: Step, operand: Option<&[u8]>) {
 /// `nsinit: <step> <operand>: <ERRNO> (<text>)[; <hint>]`; returns the
 /// exit status the failure stands for.
 #[cold]
-#[inline(never)]
 pub fn report(f: Failure, operand: Option<&[u8]>, ns: Namespaces) -> u8 {
     let mut l = Line::msg();
     describe(&mut l, f.step, operand);

@@ -124,7 +124,6 @@ impl Text {
     /// much that is. (Into a buffer rather than through a closure: a
     /// `dyn FnMut` costs a vtable per caller, a generic a decoder.)
     #[cold]
-    #[inline(never)]
     pub fn decode(self, out: &mut [u8]) -> usize {
         let mut n = 0;
         for &b in self.0 {
