@@ -138,7 +138,7 @@ pub fn parse_case(name: &[u8]) -> Option<u32> {
     }
     let mut flags = 0;
     for part in name.split(|&b| b == b'+') {
-        flags |= Kind::find(|n| n == part)?.flag();
+        flags |= Kind::find(part)?.flag();
     }
     Some(flags)
 }
@@ -545,8 +545,10 @@ pub fn run(b: &Bench, p: &Process, mask: SigSet, me: i32) -> u8 {
             let flags = parse_case(case(b, p, c).bytes()).unwrap_or(0);
             let mut cfg = Config::new();
             cfg.ns = Namespaces::new(flags);
-            cfg.time = flags & k::CLONE_NEWTIME != 0;
-            cfg.exec = true;
+            if flags & k::CLONE_NEWTIME != 0 {
+                cfg.flags |= crate::cli::TIME;
+            }
+            cfg.flags |= crate::cli::EXEC;
             cfg.name = path;
             for m in Measure::ALL {
                 let slot = c * 4 + *m as usize;

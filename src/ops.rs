@@ -164,7 +164,7 @@ pub fn each<'a>(cfg: &Config<'a>, f: &mut dyn FnMut(Op<'a>)) {
             f(Op::UidMap(uid));
         }
     }
-    if cfg.time {
+    if cfg.time() {
         f(Op::UnshareTime);
         if cfg.monotonic.is_some() || cfg.boottime.is_some() {
             f(Op::TimeOffsets);
@@ -205,7 +205,7 @@ pub fn run(cfg: &Config, outside: Outside) -> Result<(), Failure> {
     each(cfg, &mut |op| {
         // After a failure, the rest of the list is not run.
         if failed.is_ok() {
-            step::verbose(cfg.verbose, op.step(), op.operand());
+            step::verbose(cfg.verbose(), op.step(), op.operand());
             if let Err(errno) = op.run(cfg, outside) {
                 failed = Err(Failure {
                     step: op.step(),
