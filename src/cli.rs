@@ -41,13 +41,15 @@ impl Args<'static> for Process {
     }
 }
 
-/// Mount propagation applied to `/` in a new mount namespace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Propagation {
-    Private,
-    Slave,
-    Shared,
-    Unchanged,
+named! {
+    /// Mount propagation applied to `/` in a new mount namespace, named
+    /// as `--propagation` takes it.
+    pub enum Propagation {
+        Private = "private",
+        Slave = "slave",
+        Shared = "shared",
+        Unchanged = "unchanged",
+    }
 }
 
 impl Propagation {
@@ -335,13 +337,7 @@ options! {
         });
     };
     Propagation "-" "propagation" REQUIRED => |c, v| {
-        c.propagation = match bytes(v) {
-            b"private" => Propagation::Private,
-            b"slave" => Propagation::Slave,
-            b"shared" => Propagation::Shared,
-            b"unchanged" => Propagation::Unchanged,
-            _ => return Err(Stop::Bad(Misuse::Propagation)),
-        }
+        c.propagation = Propagation::find(bytes(v)).ok_or(Stop::Bad(Misuse::Propagation))?;
     };
     Wd "w" "wd" REQUIRED => |c, v| c.wd = Some(dir(v)?);
     Root "R" "root" REQUIRED => |c, v| c.root = Some(dir(v)?);
