@@ -287,6 +287,7 @@ macro_rules! options {
         }
 
         /// What option `opt` with its value does to `cfg`.
+        #[inline(never)]
         fn apply<'a>(cfg: &mut Config<'a>, opt: Opt, value: Option<Zstr<'a>>) -> Result<(), Stop> {
             let bits = opt.bits();
             cfg.ns.add(bits);
