@@ -46,8 +46,7 @@ macro_rules! named {
 
             /// The variant named `word`.
             pub fn find(word: &[u8]) -> Option<$name> {
-                let i = Self::NAMES.split(|&b| b == 0).position(|s| s == word)?;
-                Self::ALL.get(i).copied()
+                Self::ALL.get(crate::out::position(Self::NAMES, word)?).copied()
             }
         }
     };
