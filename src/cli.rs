@@ -407,7 +407,8 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
     }
     let mut i = 0;
     while i < n {
-        let word = args.word(i).with_nul();
+        let arg = args.word(i);
+        let word = arg.with_nul();
         i += 1;
         if word == b"--\0" {
             break;
@@ -439,7 +440,7 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
                 } else {
                     Misuse::Invalid
                 };
-                return usage(what, strip_nul(word));
+                return usage(what, arg.bytes());
             };
             // A value in the same word: after `=`, or the rest of a
             // cluster after an option that takes one. It ends the word.
@@ -450,14 +451,14 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
             };
             let value = if attached {
                 if opt.arg() == 0 {
-                    return usage(Misuse::NoArgument, strip_nul(word));
+                    return usage(Misuse::NoArgument, arg.bytes());
                 }
                 let v = tail(&word[j + long as usize..]);
                 j = word.len() - 1;
                 Some(v)
             } else if opt.arg() == REQUIRED {
                 if i >= n {
-                    return usage(Misuse::NeedsArgument, strip_nul(word));
+                    return usage(Misuse::NeedsArgument, arg.bytes());
                 }
                 i += 1;
                 Some(args.word(i - 1))
@@ -490,10 +491,6 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
     cfg.command = i + 1;
     cfg.name = args.word(i);
     Ok(Action::Run(cfg))
-}
-
-fn strip_nul(w: &[u8]) -> &[u8] {
-    w.strip_suffix(b"\0").unwrap_or(w)
 }
 
 /// A tail of an argv word: still NUL-terminated.
