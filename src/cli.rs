@@ -406,7 +406,7 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
         cfg.flags = BOOT;
     }
     let mut i = 0;
-    while i < n {
+    'words: while i < n {
         let arg = args.word(i);
         let word = arg.with_nul();
         i += 1;
@@ -421,57 +421,61 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
             break;
         }
         let mut j = 1 + long as usize;
-        while word[j] != 0 {
-            let opt = if long {
-                let name = &word[j..];
-                let len = name.iter().position(|&b| b == b'=' || b == 0).unwrap_or(0);
-                j += len;
-                Opt::find(&name[..len])
-            } else {
-                j += 1;
-                Opt::SHORT
-                    .iter()
-                    .position(|&s| s == word[j - 1] && s != b'-')
-                    .and_then(|o| Opt::ALL.get(o).copied())
-            };
-            let Some(opt) = opt else {
-                let what = if long {
-                    Misuse::Unrecognized
+        // What is wrong with the word, if anything.
+        let what = 'word: {
+            while word[j] != 0 {
+                let opt = if long {
+                    let name = &word[j..];
+                    let len = name.iter().position(|&b| b == b'=' || b == 0).unwrap_or(0);
+                    j += len;
+                    Opt::find(&name[..len])
                 } else {
-                    Misuse::Invalid
+                    j += 1;
+                    Opt::SHORT
+                        .iter()
+                        .position(|&s| s == word[j - 1] && s != b'-')
+                        .and_then(|o| Opt::ALL.get(o).copied())
                 };
-                return usage(what, arg.bytes());
-            };
-            // A value in the same word: after `=`, or the rest of a
-            // cluster after an option that takes one. It ends the word.
-            let attached = if long {
-                word[j] == b'='
-            } else {
-                opt.arg() == REQUIRED && word[j] != 0
-            };
-            let value = if attached {
-                if opt.arg() == 0 {
-                    return usage(Misuse::NoArgument, arg.bytes());
+                let Some(opt) = opt else {
+                    break 'word if long {
+                        Misuse::Unrecognized
+                    } else {
+                        Misuse::Invalid
+                    };
+                };
+                // A value in the same word: after `=`, or the rest of a
+                // cluster after an option that takes one. It ends the word.
+                let attached = if long {
+                    word[j] == b'='
+                } else {
+                    opt.arg() == REQUIRED && word[j] != 0
+                };
+                let value = if attached {
+                    if opt.arg() == 0 {
+                        break 'word Misuse::NoArgument;
+                    }
+                    let v = tail(&word[j + long as usize..]);
+                    j = word.len() - 1;
+                    Some(v)
+                } else if opt.arg() == REQUIRED {
+                    if i >= n {
+                        break 'word Misuse::NeedsArgument;
+                    }
+                    i += 1;
+                    Some(args.word(i - 1))
+                } else {
+                    None
+                };
+                match apply(&mut cfg, opt, value) {
+                    Ok(()) => {}
+                    Err(Stop::Help) => return Ok(Action::Help),
+                    Err(Stop::Version) => return Ok(Action::Version),
+                    Err(Stop::Bad(what)) => return usage(what, bytes(value)),
                 }
-                let v = tail(&word[j + long as usize..]);
-                j = word.len() - 1;
-                Some(v)
-            } else if opt.arg() == REQUIRED {
-                if i >= n {
-                    return usage(Misuse::NeedsArgument, arg.bytes());
-                }
-                i += 1;
-                Some(args.word(i - 1))
-            } else {
-                None
-            };
-            match apply(&mut cfg, opt, value) {
-                Ok(()) => {}
-                Err(Stop::Help) => return Ok(Action::Help),
-                Err(Stop::Version) => return Ok(Action::Version),
-                Err(Stop::Bad(what)) => return usage(what, bytes(value)),
             }
-        }
+            continue 'words;
+        };
+        return usage(what, arg.bytes());
     }
     if cfg.policy.grace.is_some() && cfg.exec() && cfg.has(k::CLONE_NEWPID) {
         // COMMAND is PID 1 and its exit ends the namespace: no init of
