@@ -248,6 +248,14 @@ const _: () = assert!(
         && (TIME | EXEC | SUBREAPER | NO_KILL_CHILD | VERBOSE | BOOT | REBOOT) & !0xff == 0
 );
 
+/// An option's value as `apply`'s bodies read it: the word, its bytes,
+/// and the number it is, if it is one (read once for every body).
+struct Value<'a> {
+    zstr: Option<Zstr<'a>>,
+    bytes: &'a [u8],
+    number: Option<i64>,
+}
+
 /// Why `apply` stopped parsing: help and version win over whatever
 /// follows them, or the option's value was wrong (the word it is about
 /// is the value). One byte.
@@ -289,13 +297,19 @@ macro_rules! options {
         /// What option `opt` with its value does to `cfg`.
         #[inline(never)]
         fn apply<'a>(cfg: &mut Config<'a>, opt: Opt, value: Option<Zstr<'a>>) -> Result<(), Stop> {
+            let bytes = bytes(value);
+            let v = Value {
+                zstr: value,
+                bytes,
+                number: crate::out::parse_i64(bytes),
+            };
             let bits = opt.bits();
             cfg.ns.add(bits);
             cfg.flags |= bits & 0xff;
             match opt {
                 $($(Opt::$var => {
                     let $cfg = &mut *cfg;
-                    let $v = value;
+                    let $v = &v;
                     $body;
                 })?)*
                 #[allow(unreachable_patterns)]
@@ -319,10 +333,10 @@ options! {
         c.map_user = Some(0);
         c.map_group = Some(0);
     };
-    MapUser "-" "map-user" REQUIRED | k::CLONE_NEWUSER => |c, v| c.map_user = Some(id(v)?);
-    MapGroup "-" "map-group" REQUIRED | k::CLONE_NEWUSER => |c, v| c.map_group = Some(id(v)?);
+    MapUser "-" "map-user" REQUIRED | k::CLONE_NEWUSER => |c, v| c.map_user = Some(id(v.number)?);
+    MapGroup "-" "map-group" REQUIRED | k::CLONE_NEWUSER => |c, v| c.map_group = Some(id(v.number)?);
     Hostname "-" "hostname" REQUIRED | k::CLONE_NEWUTS => |c, v| {
-        let name = bytes(v);
+        let name = v.bytes;
         if name.is_empty() {
             return Err(Stop::Bad(Misuse::EmptyHostname));
         }
@@ -332,26 +346,26 @@ options! {
         c.hostname = Some(name);
     };
     MountProc "-" "mount-proc" OPTIONAL | k::CLONE_NEWNS => |c, v| {
-        c.mount_proc = Some(match v {
+        c.mount_proc = Some(match v.zstr {
             None => cstr!("/proc"),
-            v => dir(v)?,
+            z => dir(z)?,
         });
     };
     Propagation "-" "propagation" REQUIRED => |c, v| {
-        c.propagation = Propagation::find(bytes(v)).ok_or(Stop::Bad(Misuse::Propagation))?;
+        c.propagation = Propagation::find(v.bytes).ok_or(Stop::Bad(Misuse::Propagation))?;
     };
-    Wd "w" "wd" REQUIRED => |c, v| c.wd = Some(dir(v)?);
-    Root "R" "root" REQUIRED => |c, v| c.root = Some(dir(v)?);
-    Monotonic "-" "monotonic" REQUIRED | TIME => |c, v| c.monotonic = Some(seconds(v)?);
-    Boottime "-" "boottime" REQUIRED | TIME => |c, v| c.boottime = Some(seconds(v)?);
+    Wd "w" "wd" REQUIRED => |c, v| c.wd = Some(dir(v.zstr)?);
+    Root "R" "root" REQUIRED => |c, v| c.root = Some(dir(v.zstr)?);
+    Monotonic "-" "monotonic" REQUIRED | TIME => |c, v| c.monotonic = Some(seconds(v.number)?);
+    Boottime "-" "boottime" REQUIRED | TIME => |c, v| c.boottime = Some(seconds(v.number)?);
     Exec "-" "exec" EXEC;
     Subreaper "s" "subreaper" SUBREAPER;
     Pgroup "g" "pgroup" 0 => |c, _v| c.policy.pgroup = true;
-    RemapExit "e" "remap-exit" REQUIRED => |c, v| match crate::out::parse_i64(bytes(v)) {
+    RemapExit "e" "remap-exit" REQUIRED => |c, v| match v.number {
         Some(code @ 0..=255) => c.policy.remap[code as usize / 64] |= 1 << (code % 64),
         _ => return Err(Stop::Bad(Misuse::ExitCode)),
     };
-    Grace "-" "grace" REQUIRED => |c, v| match crate::out::parse_i64(bytes(v)) {
+    Grace "-" "grace" REQUIRED => |c, v| match v.number {
         Some(s @ 0..=86400) => c.policy.grace = Some(s as u32),
         _ => return Err(Stop::Bad(Misuse::Grace)),
     };
@@ -375,15 +389,15 @@ fn dir(v: Option<Zstr>) -> Result<Zstr, Stop> {
 
 /// A user or group id: the kernel's (uid_t)-1 is "no id", refused as the
 /// kernel refuses it.
-fn id(v: Option<Zstr>) -> Result<u32, Stop> {
-    match crate::out::parse_i64(bytes(v)) {
+fn id(number: Option<i64>) -> Result<u32, Stop> {
+    match number {
         Some(n) if (0..u32::MAX as i64).contains(&n) => Ok(n as u32),
         _ => Err(Stop::Bad(Misuse::Id)),
     }
 }
 
-fn seconds(v: Option<Zstr>) -> Result<i64, Stop> {
-    crate::out::parse_i64(bytes(v)).ok_or(Stop::Bad(Misuse::Seconds))
+fn seconds(number: Option<i64>) -> Result<i64, Stop> {
+    number.ok_or(Stop::Bad(Misuse::Seconds))
 }
 
 /// Parses argv without argv[0]. `machine`: nsinit is the first process of
