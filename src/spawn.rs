@@ -334,12 +334,13 @@ const ZERO: k::timespec = k::timespec {
 #[cold]
 #[inline(never)]
 fn fail(ctx: &Ctx, shared: bool, f: Failure) -> ! {
+    let rec = f.encode();
     if shared {
         // Read by the parent once we are gone: it sleeps in clone(2)
         // until then.
-        ctx.failed.store(f.encode(), Relaxed);
+        ctx.failed.store(rec, Relaxed);
     } else {
-        let _ = sys::write(ctx.wr, &f.encode().to_le_bytes());
+        let _ = sys::write(ctx.wr, &rec.to_le_bytes());
     }
     sys::exit(f.status())
 }
