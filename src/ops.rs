@@ -112,13 +112,11 @@ impl<'a> Op<'a> {
             Op::UnshareTime => sys::unshare(k::CLONE_NEWTIME).map(drop),
             Op::TimeOffsets => {
                 let mut l = Line::new();
-                for (clock, offset) in [
-                    (&b"monotonic "[..], cfg.monotonic),
-                    (b"boottime ", cfg.boottime),
-                ] {
-                    if let Some(s) = offset {
-                        l.push_str(clock).push_i64(s).push_str(b" 0\n");
-                    }
+                if let Some(s) = cfg.monotonic {
+                    l.push_str(b"monotonic ").push_i64(s).push_str(b" 0\n");
+                }
+                if let Some(s) = cfg.boottime {
+                    l.push_str(b"boottime ").push_i64(s).push_str(b" 0\n");
                 }
                 write_file(cstr!("/proc/self/timens_offsets"), l.as_bytes())
             }
