@@ -25,7 +25,7 @@ use crate::cli::Config;
 use crate::ops::{self, Outside};
 use crate::rt::{self, Process, Style};
 use crate::step::{self, Failure, Step};
-use crate::sys::{self, Argv, ArgvBuf, Errno, SigSet, Zstr};
+use crate::sys::{self, Argv, Errno, SigSet, Zstr};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use linux_raw_sys::general as k;
 
@@ -126,9 +126,8 @@ pub fn run(cfg: &Config, p: &Process, mask: SigSet, me: i32) -> u8 {
     let _ = sys::sigdefault(k::SIGCHLD);
     let tty = sys::tcgetpgrp(0).is_ok_and(|fg| fg == sys::getpgrp());
     // No COMMAND: a machine's init runs the shell, as the kernel would.
-    let shell = ArgvBuf::new(&[crate::cstr!("/bin/sh")]);
     let argv = match cfg.command {
-        0 => shell.argv(),
+        0 => sys::shell_argv(),
         i => p.args_from(i),
     };
     let mut ctx = Ctx::new(cfg, p, argv, mask, me, tty);
