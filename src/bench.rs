@@ -321,8 +321,10 @@ fn create(flags: u32, style: Style) -> Result<(), Error> {
     }
 }
 
-/// One spawn of the payload as `nsinit --exec` would, then wait4.
+/// One spawn of the payload as `nsinit --exec` would, then wait4. (Out of
+/// line, as `row`: inlined into `run`, they cost more than the calls.)
 #[cold]
+#[inline(never)]
 fn spawn_once(ctx: &mut Ctx) -> Result<(), Error> {
     let pid = spawn::launch(ctx).map_err(|f| Error::Errno(f.errno.into_raw()))?;
     match sys::wait4(pid, 0)? {
@@ -640,6 +642,7 @@ pub const HEADER: &[u8] =
 
 /// One line of output: a row of the table, or a JSON object.
 #[cold]
+#[inline(never)]
 fn row(json: bool, case: &[u8], m: Measure, samples: &mut [u64], err: Option<Error>) {
     let mut l = Line::to(1);
     if json {
