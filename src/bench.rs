@@ -138,7 +138,7 @@ pub fn parse_case(name: &[u8]) -> Option<u32> {
     }
     let mut flags = 0;
     for part in name.split(|&b| b == b'+') {
-        flags |= Kind::find(|n| n == part)?.flag();
+        flags |= Kind::find(part)?.flag();
     }
     Some(flags)
 }
@@ -321,8 +321,10 @@ fn create(flags: u32, style: Style) -> Result<(), Error> {
     }
 }
 
-/// One spawn of the payload as `nsinit --exec` would, then wait4.
+/// One spawn of the payload as `nsinit --exec` would, then wait4. (Out of
+/// line, as `row`: inlined into `run`, they cost more than the calls.)
 #[cold]
+#[inline(never)]
 fn spawn_once(ctx: &mut Ctx) -> Result<(), Error> {
     let pid = spawn::launch(ctx).map_err(|f| Error::Errno(f.errno.into_raw()))?;
     match sys::wait4(pid, 0)? {
@@ -545,8 +547,10 @@ pub fn run(b: &Bench, p: &Process, mask: SigSet, me: i32) -> u8 {
             let flags = parse_case(case(b, p, c).bytes()).unwrap_or(0);
             let mut cfg = Config::new();
             cfg.ns = Namespaces::new(flags);
-            cfg.time = flags & k::CLONE_NEWTIME != 0;
-            cfg.exec = true;
+            if flags & k::CLONE_NEWTIME != 0 {
+                cfg.flags |= crate::cli::TIME;
+            }
+            cfg.flags |= crate::cli::EXEC;
             cfg.name = path;
             for m in Measure::ALL {
                 let slot = c * 4 + *m as usize;
@@ -638,6 +642,7 @@ pub const HEADER: &[u8] =
 
 /// One line of output: a row of the table, or a JSON object.
 #[cold]
+#[inline(never)]
 fn row(json: bool, case: &[u8], m: Measure, samples: &mut [u64], err: Option<Error>) {
     let mut l = Line::to(1);
     if json {

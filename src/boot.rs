@@ -41,7 +41,7 @@ pub fn run(cfg: &Config, p: &Process, machine: bool, mask: SigSet) -> u8 {
     mount(cstr!("devtmpfs"), cstr!("/dev"), k::MS_NOSUID);
     console();
     let code = crate::spawn::run(cfg, p, mask, 1);
-    let end: &[u8] = if cfg.reboot {
+    let end: &[u8] = if cfg.reboot() {
         b"; rebooting"
     } else {
         b"; powering off"
@@ -53,7 +53,7 @@ pub fn run(cfg: &Config, p: &Process, machine: bool, mask: SigSet) -> u8 {
         .push_str(end)
         .eprint();
     sys::sync();
-    let cmd = if cfg.reboot {
+    let cmd = if cfg.reboot() {
         k::LINUX_REBOOT_CMD_RESTART
     } else {
         k::LINUX_REBOOT_CMD_POWER_OFF

@@ -41,13 +41,15 @@ impl Args<'static> for Process {
     }
 }
 
-/// Mount propagation applied to `/` in a new mount namespace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Propagation {
-    Private,
-    Slave,
-    Shared,
-    Unchanged,
+named! {
+    /// Mount propagation applied to `/` in a new mount namespace, named
+    /// as `--propagation` takes it.
+    pub enum Propagation {
+        Private = "private",
+        Slave = "slave",
+        Shared = "shared",
+        Unchanged = "unchanged",
+    }
 }
 
 impl Propagation {
@@ -78,10 +80,12 @@ pub struct Policy {
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Config<'a> {
-    /// `CLONE_NEW*` for clone(2); the time namespace is apart (`time`)
+    /// `CLONE_NEW*` for clone(2); the time namespace is apart (`TIME`)
     /// because legacy clone() cannot create one.
     pub ns: Namespaces,
-    pub time: bool,
+    /// What options switched on, a bit each: `TIME`, `EXEC`, ... (read
+    /// with the methods of the same names).
+    pub flags: u32,
     pub monotonic: Option<i64>,
     pub boottime: Option<i64>,
     pub map_user: Option<u32>,
@@ -91,21 +95,25 @@ pub struct Config<'a> {
     pub propagation: Propagation,
     pub wd: Option<Zstr<'a>>,
     pub root: Option<Zstr<'a>>,
-    /// COMMAND itself is PID 1 of the new PID namespace: no init of ours.
-    pub exec: bool,
-    pub subreaper: bool,
     pub policy: Policy,
-    pub no_kill_child: bool,
-    pub verbose: bool,
-    /// The machine's init: mount /proc, /sys, /dev, and power off (or
-    /// reboot) when COMMAND ends.
-    pub boot: bool,
-    pub reboot: bool,
     /// Index in argv of COMMAND; 0 for the machine's default, /bin/sh.
     pub command: usize,
     /// COMMAND, argv[command].
     pub name: Zstr<'a>,
 }
+
+/// The bits of `Config::flags`. (The low byte: an option's entry in the
+/// table holds them together with its `CLONE_NEW*` bits, all above it.)
+pub const TIME: u32 = 1 << 0;
+/// COMMAND itself is PID 1 of the new PID namespace: no init of ours.
+pub const EXEC: u32 = 1 << 1;
+pub const SUBREAPER: u32 = 1 << 2;
+pub const NO_KILL_CHILD: u32 = 1 << 3;
+pub const VERBOSE: u32 = 1 << 4;
+/// The machine's init: mount /proc, /sys, /dev, and power off (or
+/// reboot) when COMMAND ends.
+pub const BOOT: u32 = 1 << 5;
+pub const REBOOT: u32 = 1 << 6;
 
 impl Default for Config<'_> {
     fn default() -> Self {
@@ -120,7 +128,7 @@ impl<'a> Config<'a> {
     pub fn new() -> Config<'a> {
         Config {
             ns: Namespaces::default(),
-            time: false,
+            flags: 0,
             monotonic: None,
             boottime: None,
             map_user: None,
@@ -130,13 +138,7 @@ impl<'a> Config<'a> {
             propagation: Propagation::Private,
             wd: None,
             root: None,
-            exec: false,
-            subreaper: false,
             policy: Policy::default(),
-            no_kill_child: false,
-            verbose: false,
-            boot: false,
-            reboot: false,
             command: 0,
             name: cstr!(""),
         }
@@ -144,6 +146,29 @@ impl<'a> Config<'a> {
 
     pub fn has(&self, flag: u32) -> bool {
         self.ns.has(flag)
+    }
+
+    /// A new time namespace (`-T`, or a clock offset).
+    pub fn time(&self) -> bool {
+        self.flags & TIME != 0
+    }
+    pub fn exec(&self) -> bool {
+        self.flags & EXEC != 0
+    }
+    pub fn subreaper(&self) -> bool {
+        self.flags & SUBREAPER != 0
+    }
+    pub fn no_kill_child(&self) -> bool {
+        self.flags & NO_KILL_CHILD != 0
+    }
+    pub fn verbose(&self) -> bool {
+        self.flags & VERBOSE != 0
+    }
+    pub fn boot(&self) -> bool {
+        self.flags & BOOT != 0
+    }
+    pub fn reboot(&self) -> bool {
+        self.flags & REBOOT != 0
     }
 }
 
@@ -202,146 +227,154 @@ pub fn usage<T>(what: Misuse, word: &[u8]) -> Result<T, Usage<'_>> {
 /// `HOST_NAME_MAX`: sethostname(2) refuses more.
 pub const HOSTNAME_MAX: usize = 64;
 
-/// Whether an option takes an argument.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Arg {
-    No,
-    Required,
-    /// Only as `--long=VALUE`: a next word is never taken.
-    Optional,
+/// An option's argument, in bits 8-9 of its entry (bits that no
+/// `CLONE_NEW*` flag uses); none without either.
+const REQUIRED: u32 = 1 << 8;
+/// Only as `--long=VALUE`: a next word is never taken.
+const OPTIONAL: u32 = 2 << 8;
+
+// An entry's three fields do not overlap: flags in bits 0-7, the argument
+// in 8-9, namespaces above.
+const _: () = assert!(
+    (k::CLONE_NEWNS
+        | k::CLONE_NEWUTS
+        | k::CLONE_NEWIPC
+        | k::CLONE_NEWUSER
+        | k::CLONE_NEWPID
+        | k::CLONE_NEWNET
+        | k::CLONE_NEWCGROUP)
+        & 0x3ff
+        == 0
+        && (TIME | EXEC | SUBREAPER | NO_KILL_CHILD | VERBOSE | BOOT | REBOOT) & !0xff == 0
+);
+
+/// An option's value as `apply`'s bodies read it: the word, its bytes,
+/// and the number it is, if it is one (read once for every body).
+struct Value<'a> {
+    zstr: Option<Zstr<'a>>,
+    bytes: &'a [u8],
+    number: Option<i64>,
 }
 
-/// An option that ends parsing at once: help and version win over whatever
-/// follows them. (Not an `Action`, which holds a whole `Config` that every
-/// `apply` would then copy out.)
+/// Why `apply` stopped parsing: help and version win over whatever
+/// follows them, or the option's value was wrong (the word it is about
+/// is the value). One byte.
 #[derive(Clone, Copy)]
-enum End {
+enum Stop {
     Help,
     Version,
-}
-
-impl End {
-    fn action<'a>(self) -> Action<'a> {
-        match self {
-            End::Help => Action::Help,
-            End::Version => Action::Version,
-        }
-    }
+    Bad(Misuse),
 }
 
 /// Each option once: its variant, short letter (`-` for none), long name,
-/// argument, and what it does to `cfg` given its value `v`. The body may
-/// `return` a usage error or an `End` of parsing.
+/// then what it sets as data — its argument, its `CLONE_NEW*` bits and
+/// `Config::flags` bits, or'd into one entry (0: no argument, no bits) —
+/// and, for those that do more, what that is to `cfg` given the value
+/// `v`. The body may `return` a `Stop`. Data rather than code: an option
+/// that only adds a namespace or a flag costs a table entry.
 macro_rules! options {
-    ($($var:ident $short:literal $long:literal $arg:ident => |$cfg:ident, $v:ident| $body:expr;)*) => {
+    ($($var:ident $short:literal $long:literal $bits:expr $(=> |$cfg:ident, $v:ident| $body:expr)?;)*) => {
         named! {
-            /// The options, each named by its short letter (`-` for none)
-            /// followed by its long name.
-            pub enum Opt { $($var = concat!($short, $long),)* }
+            /// The options, each named by its long name.
+            pub enum Opt { $($var = $long,)* }
         }
 
         impl Opt {
-            fn arg(self) -> Arg {
-                match self { $(Opt::$var => Arg::$arg,)* }
+            /// The short letters, `-` for none, in the variants' order.
+            const SHORT: &'static [u8] = concat!($($short,)*).as_bytes();
+            /// Namespaces, flags and argument of each option.
+            const BITS: &'static [u32] = &[$($bits,)*];
+
+            fn bits(self) -> u32 {
+                Self::BITS[self as usize]
+            }
+
+            fn arg(self) -> u32 {
+                self.bits() & (REQUIRED | OPTIONAL)
             }
         }
 
-        fn apply<'a>(
-            cfg: &mut Config<'a>,
-            opt: Opt,
-            value: Option<Zstr<'a>>,
-        ) -> Result<Option<End>, Usage<'a>> {
+        /// What option `opt` with its value does to `cfg`.
+        #[inline(never)]
+        fn apply<'a>(cfg: &mut Config<'a>, opt: Opt, value: Option<Zstr<'a>>) -> Result<(), Stop> {
+            let bytes = bytes(value);
+            let v = Value {
+                zstr: value,
+                bytes,
+                number: crate::out::parse_i64(bytes),
+            };
+            let bits = opt.bits();
+            cfg.ns.add(bits);
+            cfg.flags |= bits & 0xff;
             match opt {
-                $(Opt::$var => {
+                $($(Opt::$var => {
                     let $cfg = &mut *cfg;
-                    let $v = value;
+                    let $v = &v;
                     $body;
-                })*
+                })?)*
+                #[allow(unreachable_patterns)]
+                _ => {}
             }
-            Ok(None)
+            Ok(())
         }
     };
 }
 
 options! {
-    Pid "p" "pid" No => |c, _v| c.ns.add(k::CLONE_NEWPID);
-    Uts "u" "uts" No => |c, _v| c.ns.add(k::CLONE_NEWUTS);
-    Ipc "i" "ipc" No => |c, _v| c.ns.add(k::CLONE_NEWIPC);
-    Mount "m" "mount" No => |c, _v| c.ns.add(k::CLONE_NEWNS);
-    Net "n" "net" No => |c, _v| c.ns.add(k::CLONE_NEWNET);
-    User "U" "user" No => |c, _v| c.ns.add(k::CLONE_NEWUSER);
-    Cgroup "C" "cgroup" No => |c, _v| c.ns.add(k::CLONE_NEWCGROUP);
-    Time "T" "time" No => |c, _v| c.time = true;
-    MapRoot "r" "map-root-user" No => |c, _v| {
+    Pid "p" "pid" k::CLONE_NEWPID;
+    Uts "u" "uts" k::CLONE_NEWUTS;
+    Ipc "i" "ipc" k::CLONE_NEWIPC;
+    Mount "m" "mount" k::CLONE_NEWNS;
+    Net "n" "net" k::CLONE_NEWNET;
+    User "U" "user" k::CLONE_NEWUSER;
+    Cgroup "C" "cgroup" k::CLONE_NEWCGROUP;
+    Time "T" "time" TIME;
+    MapRoot "r" "map-root-user" k::CLONE_NEWUSER => |c, _v| {
         c.map_user = Some(0);
         c.map_group = Some(0);
-        c.ns.add(k::CLONE_NEWUSER);
     };
-    MapUser "-" "map-user" Required => |c, v| {
-        c.map_user = Some(id(v)?);
-        c.ns.add(k::CLONE_NEWUSER);
-    };
-    MapGroup "-" "map-group" Required => |c, v| {
-        c.map_group = Some(id(v)?);
-        c.ns.add(k::CLONE_NEWUSER);
-    };
-    Hostname "-" "hostname" Required => |c, v| {
-        let name = bytes(v);
+    MapUser "-" "map-user" REQUIRED | k::CLONE_NEWUSER => |c, v| c.map_user = Some(id(v.number)?);
+    MapGroup "-" "map-group" REQUIRED | k::CLONE_NEWUSER => |c, v| c.map_group = Some(id(v.number)?);
+    Hostname "-" "hostname" REQUIRED | k::CLONE_NEWUTS => |c, v| {
+        let name = v.bytes;
         if name.is_empty() {
-            return usage(Misuse::EmptyHostname, name);
+            return Err(Stop::Bad(Misuse::EmptyHostname));
         }
         if name.len() > HOSTNAME_MAX {
-            return usage(Misuse::LongHostname, name);
+            return Err(Stop::Bad(Misuse::LongHostname));
         }
         c.hostname = Some(name);
-        c.ns.add(k::CLONE_NEWUTS);
     };
-    MountProc "-" "mount-proc" Optional => |c, v| {
-        c.mount_proc = Some(match v {
+    MountProc "-" "mount-proc" OPTIONAL | k::CLONE_NEWNS => |c, v| {
+        c.mount_proc = Some(match v.zstr {
             None => cstr!("/proc"),
-            v => dir(v)?,
+            z => dir(z)?,
         });
-        c.ns.add(k::CLONE_NEWNS);
     };
-    Propagation "-" "propagation" Required => |c, v| {
-        c.propagation = match bytes(v) {
-            b"private" => Propagation::Private,
-            b"slave" => Propagation::Slave,
-            b"shared" => Propagation::Shared,
-            b"unchanged" => Propagation::Unchanged,
-            w => return usage(Misuse::Propagation, w),
-        }
+    Propagation "-" "propagation" REQUIRED => |c, v| {
+        c.propagation = Propagation::find(v.bytes).ok_or(Stop::Bad(Misuse::Propagation))?;
     };
-    Wd "w" "wd" Required => |c, v| c.wd = Some(dir(v)?);
-    Root "R" "root" Required => |c, v| c.root = Some(dir(v)?);
-    Monotonic "-" "monotonic" Required => |c, v| {
-        c.monotonic = Some(seconds(v)?);
-        c.time = true;
-    };
-    Boottime "-" "boottime" Required => |c, v| {
-        c.boottime = Some(seconds(v)?);
-        c.time = true;
-    };
-    Exec "-" "exec" No => |c, _v| c.exec = true;
-    Subreaper "s" "subreaper" No => |c, _v| c.subreaper = true;
-    Pgroup "g" "pgroup" No => |c, _v| c.policy.pgroup = true;
-    RemapExit "e" "remap-exit" Required => |c, v| match crate::out::parse_i64(bytes(v)) {
+    Wd "w" "wd" REQUIRED => |c, v| c.wd = Some(dir(v.zstr)?);
+    Root "R" "root" REQUIRED => |c, v| c.root = Some(dir(v.zstr)?);
+    Monotonic "-" "monotonic" REQUIRED | TIME => |c, v| c.monotonic = Some(seconds(v.number)?);
+    Boottime "-" "boottime" REQUIRED | TIME => |c, v| c.boottime = Some(seconds(v.number)?);
+    Exec "-" "exec" EXEC;
+    Subreaper "s" "subreaper" SUBREAPER;
+    Pgroup "g" "pgroup" 0 => |c, _v| c.policy.pgroup = true;
+    RemapExit "e" "remap-exit" REQUIRED => |c, v| match v.number {
         Some(code @ 0..=255) => c.policy.remap[code as usize / 64] |= 1 << (code % 64),
-        _ => return usage(Misuse::ExitCode, bytes(v)),
+        _ => return Err(Stop::Bad(Misuse::ExitCode)),
     };
-    Grace "-" "grace" Required => |c, v| match crate::out::parse_i64(bytes(v)) {
+    Grace "-" "grace" REQUIRED => |c, v| match v.number {
         Some(s @ 0..=86400) => c.policy.grace = Some(s as u32),
-        _ => return usage(Misuse::Grace, bytes(v)),
+        _ => return Err(Stop::Bad(Misuse::Grace)),
     };
-    NoKillChild "-" "no-kill-child" No => |c, _v| c.no_kill_child = true;
-    Verbose "v" "verbose" No => |c, _v| c.verbose = true;
-    Boot "-" "boot" No => |c, _v| c.boot = true;
-    Reboot "-" "reboot" No => |c, _v| {
-        c.boot = true;
-        c.reboot = true;
-    };
-    Help "h" "help" No => |_c, _v| return Ok(Some(End::Help));
-    Version "V" "version" No => |_c, _v| return Ok(Some(End::Version));
+    NoKillChild "-" "no-kill-child" NO_KILL_CHILD;
+    Verbose "v" "verbose" VERBOSE;
+    Boot "-" "boot" BOOT;
+    Reboot "-" "reboot" BOOT | REBOOT;
+    Help "h" "help" 0 => |_c, _v| return Err(Stop::Help);
+    Version "V" "version" 0 => |_c, _v| return Err(Stop::Version);
 }
 
 fn bytes<'a>(v: Option<Zstr<'a>>) -> &'a [u8] {
@@ -349,36 +382,22 @@ fn bytes<'a>(v: Option<Zstr<'a>>) -> &'a [u8] {
 }
 
 /// A directory operand: not empty.
-fn dir(v: Option<Zstr>) -> Result<Zstr, Usage> {
-    v.filter(|d| !d.bytes().is_empty()).ok_or(Usage {
-        what: Misuse::EmptyDir,
-        word: b"",
-    })
+fn dir(v: Option<Zstr>) -> Result<Zstr, Stop> {
+    v.filter(|d| !d.bytes().is_empty())
+        .ok_or(Stop::Bad(Misuse::EmptyDir))
 }
 
 /// A user or group id: the kernel's (uid_t)-1 is "no id", refused as the
 /// kernel refuses it.
-fn id(v: Option<Zstr>) -> Result<u32, Usage> {
-    match crate::out::parse_i64(bytes(v)) {
+fn id(number: Option<i64>) -> Result<u32, Stop> {
+    match number {
         Some(n) if (0..u32::MAX as i64).contains(&n) => Ok(n as u32),
-        _ => usage(Misuse::Id, bytes(v)),
+        _ => Err(Stop::Bad(Misuse::Id)),
     }
 }
 
-fn seconds(v: Option<Zstr>) -> Result<i64, Usage> {
-    crate::out::parse_i64(bytes(v)).ok_or(Usage {
-        what: Misuse::Seconds,
-        word: bytes(v),
-    })
-}
-
-/// The option whose short letter is `short`, or (short 0) whose long name
-/// is `long`.
-fn lookup(short: u8, long: &[u8]) -> Option<Opt> {
-    Opt::find(|e| match e.split_first() {
-        Some((&s, name)) => (short != 0 && s == short) || (short == 0 && name == long),
-        None => false,
-    })
+fn seconds(number: Option<i64>) -> Result<i64, Stop> {
+    number.ok_or(Stop::Bad(Misuse::Seconds))
 }
 
 /// Parses argv without argv[0]. `machine`: nsinit is the first process of
@@ -397,77 +416,88 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
         return Ok(Action::NoBench);
     }
     let mut cfg = Config::new();
-    cfg.boot = machine;
+    if machine {
+        cfg.flags = BOOT;
+    }
     let mut i = 0;
-    while i < n {
-        let word = args.word(i).with_nul();
+    'words: while i < n {
+        let arg = args.word(i);
+        let word = arg.with_nul();
         i += 1;
         if word == b"--\0" {
             break;
         }
-        if let Some(long) = word.strip_prefix(b"--") {
-            let eq = long.iter().position(|&b| b == b'=' || b == 0).unwrap_or(0);
-            let Some(opt) = lookup(0, &long[..eq]) else {
-                return usage(Misuse::Unrecognized, strip_nul(word));
-            };
-            let value = if long[eq] == b'=' {
-                if opt.arg() == Arg::No {
-                    return usage(Misuse::NoArgument, strip_nul(word));
-                }
-                Some(tail(&long[eq + 1..]))
-            } else if opt.arg() == Arg::Required {
-                if i >= n {
-                    return usage(Misuse::NeedsArgument, strip_nul(word));
-                }
-                i += 1;
-                Some(args.word(i - 1))
-            } else {
-                None
-            };
-            if let Some(e) = apply(&mut cfg, opt, value)? {
-                return Ok(e.action());
-            }
-        } else if word.len() > 2 && word[0] == b'-' {
-            // A cluster of short options; one that takes an argument takes
-            // the rest of the word, or the next word.
-            let mut j = 1;
-            while word[j] != 0 {
-                let ch = word[j];
-                let Some(opt) = lookup(ch, b"").filter(|_| ch != b'-') else {
-                    return usage(Misuse::Invalid, strip_nul(word));
-                };
-                j += 1;
-                let value = if opt.arg() == Arg::Required {
-                    let v = if word[j] != 0 {
-                        tail(&word[j..])
-                    } else if i < n {
-                        i += 1;
-                        args.word(i - 1)
-                    } else {
-                        return usage(Misuse::NeedsArgument, strip_nul(word));
-                    };
-                    j = word.len() - 1;
-                    Some(v)
-                } else {
-                    None
-                };
-                if let Some(e) = apply(&mut cfg, opt, value)? {
-                    return Ok(e.action());
-                }
-            }
-        } else {
-            // The first word that is not an option is COMMAND.
+        // `--NAME[=VALUE]`, or a cluster of short options (`-pw/tmp`);
+        // the first word that is neither is COMMAND.
+        let long = word.starts_with(b"--");
+        if !(long || (word.len() > 2 && word[0] == b'-')) {
             i -= 1;
             break;
         }
+        let mut j = 1 + long as usize;
+        // What is wrong with the word, if anything.
+        let what = 'word: {
+            while word[j] != 0 {
+                let opt = if long {
+                    let name = &word[j..];
+                    let len = name.iter().position(|&b| b == b'=' || b == 0).unwrap_or(0);
+                    j += len;
+                    Opt::find(&name[..len])
+                } else {
+                    j += 1;
+                    Opt::SHORT
+                        .iter()
+                        .position(|&s| s == word[j - 1] && s != b'-')
+                        .and_then(|o| Opt::ALL.get(o).copied())
+                };
+                let Some(opt) = opt else {
+                    break 'word if long {
+                        Misuse::Unrecognized
+                    } else {
+                        Misuse::Invalid
+                    };
+                };
+                // A value in the same word: after `=`, or the rest of a
+                // cluster after an option that takes one. It ends the word.
+                let attached = if long {
+                    word[j] == b'='
+                } else {
+                    opt.arg() == REQUIRED && word[j] != 0
+                };
+                let value = if attached {
+                    if opt.arg() == 0 {
+                        break 'word Misuse::NoArgument;
+                    }
+                    let v = tail(&word[j + long as usize..]);
+                    j = word.len() - 1;
+                    Some(v)
+                } else if opt.arg() == REQUIRED {
+                    if i >= n {
+                        break 'word Misuse::NeedsArgument;
+                    }
+                    i += 1;
+                    Some(args.word(i - 1))
+                } else {
+                    None
+                };
+                match apply(&mut cfg, opt, value) {
+                    Ok(()) => {}
+                    Err(Stop::Help) => return Ok(Action::Help),
+                    Err(Stop::Version) => return Ok(Action::Version),
+                    Err(Stop::Bad(what)) => return usage(what, bytes(value)),
+                }
+            }
+            continue 'words;
+        };
+        return usage(what, arg.bytes());
     }
-    if cfg.policy.grace.is_some() && cfg.exec && cfg.has(k::CLONE_NEWPID) {
+    if cfg.policy.grace.is_some() && cfg.exec() && cfg.has(k::CLONE_NEWPID) {
         // COMMAND is PID 1 and its exit ends the namespace: no init of
         // ours is left to be graceful.
         return usage(Misuse::GraceWithoutInit, b"");
     }
     if i >= n {
-        if !cfg.boot {
+        if !cfg.boot() {
             return usage(Misuse::NoCommand, b"");
         }
         // A machine's init with nothing to run: a shell, as the kernel's
@@ -479,10 +509,6 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
     cfg.command = i + 1;
     cfg.name = args.word(i);
     Ok(Action::Run(cfg))
-}
-
-fn strip_nul(w: &[u8]) -> &[u8] {
-    w.strip_suffix(b"\0").unwrap_or(w)
 }
 
 /// A tail of an argv word: still NUL-terminated.
@@ -566,7 +592,7 @@ mod tests {
         assert_eq!(c.ns.bits(), k::CLONE_NEWNS);
         let c = run(&["--user", "--cgroup", "-T", "true"]).unwrap();
         assert_eq!(c.ns.bits(), k::CLONE_NEWUSER | k::CLONE_NEWCGROUP);
-        assert!(c.time);
+        assert!(c.time());
     }
 
     #[test]
@@ -585,7 +611,7 @@ mod tests {
         let c = run(&["--map-user", "1000", "--map-group=100", "true"]).unwrap();
         assert_eq!((c.map_user, c.map_group), (Some(1000), Some(100)));
         let c = run(&["--boottime=-3600", "true"]).unwrap();
-        assert!(c.time);
+        assert!(c.time());
         assert_eq!(c.boottime, Some(-3600));
         assert_eq!(c.monotonic, None);
     }
@@ -618,7 +644,7 @@ mod tests {
     #[test]
     fn flags_of_pid1() {
         let c = run(&["--exec", "-p", "-sv", "--no-kill-child", "true"]).unwrap();
-        assert!(c.exec && c.subreaper && c.verbose && c.no_kill_child);
+        assert!(c.exec() && c.subreaper() && c.verbose() && c.no_kill_child());
     }
 
     #[test]
@@ -707,17 +733,17 @@ mod tests {
         let Ok(Action::Run(c)) = parse(&r[..], true) else {
             panic!()
         };
-        assert!(c.boot && !c.reboot);
+        assert!(c.boot() && !c.reboot());
         assert_eq!((c.command, c.name), (0, cstr!("/bin/sh")));
         let w = words(&["-p", "--hostname=vm", "sh", "-c", "x"]);
         let r = zs(&w);
         let Ok(Action::Run(c)) = parse(&r[..], true) else {
             panic!()
         };
-        assert!(c.boot && c.has(k::CLONE_NEWPID));
+        assert!(c.boot() && c.has(k::CLONE_NEWPID));
         assert_eq!(c.command, 3);
         let c = run(&["--reboot", "true"]).unwrap();
-        assert!(c.boot && c.reboot);
+        assert!(c.boot() && c.reboot());
         // Asked for, --boot needs no COMMAND either.
         assert_eq!(run(&["--boot"]).unwrap().command, 0);
     }
@@ -807,7 +833,7 @@ mod tests {
             let refs = zs(&argv);
             if let Ok(Action::Run(c)) = parse(&refs[..], n.is_multiple_of(2)) {
                 // COMMAND is in argv, or it is a machine's default shell.
-                let shell = c.command == 0 && c.boot && c.name == cstr!("/bin/sh");
+                let shell = c.command == 0 && c.boot() && c.name == cstr!("/bin/sh");
                 assert!(
                     shell || (c.command >= 1 && c.command <= refs.len()),
                     "{refs:?} -> {}",

@@ -44,9 +44,9 @@ macro_rules! named {
                 crate::out::nth(Self::NAMES, self as usize)
             }
 
-            /// The first variant whose name `pred` accepts.
-            pub fn find(pred: impl Fn(&[u8]) -> bool) -> Option<$name> {
-                Self::NAMES.split(|&b| b == 0).position(pred).and_then(|i| Self::ALL.get(i).copied())
+            /// The variant named `word`.
+            pub fn find(word: &[u8]) -> Option<$name> {
+                Self::ALL.get(crate::out::position(Self::NAMES, word)?).copied()
             }
         }
     };
@@ -121,7 +121,7 @@ pub fn main(p: &Process) -> u8 {
     // Matched by reference: the `Config` stays where `parse` built it
     // rather than be copied out (200 bytes, and the code to copy them).
     match &cli::parse(p, machine) {
-        Ok(Action::Run(cfg)) if cfg.boot => boot::run(cfg, p, machine, mask),
+        Ok(Action::Run(cfg)) if cfg.boot() => boot::run(cfg, p, machine, mask),
         Ok(Action::Run(cfg)) => spawn::run(cfg, p, mask, me),
         #[cfg(feature = "bench")]
         Ok(Action::Bench(b)) => bench::run(b, p, mask, me),

@@ -112,13 +112,11 @@ impl<'a> Op<'a> {
             Op::UnshareTime => sys::unshare(k::CLONE_NEWTIME).map(drop),
             Op::TimeOffsets => {
                 let mut l = Line::new();
-                for (clock, offset) in [
-                    (&b"monotonic "[..], cfg.monotonic),
-                    (b"boottime ", cfg.boottime),
-                ] {
-                    if let Some(s) = offset {
-                        l.push_str(clock).push_i64(s).push_str(b" 0\n");
-                    }
+                if let Some(s) = cfg.monotonic {
+                    l.push_str(b"monotonic ").push_i64(s).push_str(b" 0\n");
+                }
+                if let Some(s) = cfg.boottime {
+                    l.push_str(b"boottime ").push_i64(s).push_str(b" 0\n");
                 }
                 write_file(cstr!("/proc/self/timens_offsets"), l.as_bytes())
             }
@@ -148,81 +146,92 @@ impl<'a> Op<'a> {
     }
 }
 
-/// The operations `cfg` asks for, in the order they run.
-pub fn list<'c, 'a>(cfg: &'c Config<'a>) -> Ops<'c, 'a> {
-    Ops { cfg, at: 0 }
-}
-
-/// The list, computed as it is walked: the child runs it, and the parent
-/// walks it again to name what a failure was about.
-pub struct Ops<'c, 'a> {
-    cfg: &'c Config<'a>,
-    at: u8,
-}
-
-impl<'a> Iterator for Ops<'_, 'a> {
-    type Item = Op<'a>;
-
-    fn next(&mut self) -> Option<Op<'a>> {
-        let cfg = self.cfg;
-        let user = cfg.has(k::CLONE_NEWUSER);
-        loop {
-            self.at += 1;
-            let op = match self.at {
-                1 => cfg.map_group.filter(|_| user).map(|_| Op::Setgroups),
-                2 => cfg.map_group.filter(|_| user).map(Op::GidMap),
-                3 => cfg.map_user.filter(|_| user).map(Op::UidMap),
-                4 => cfg.time.then_some(Op::UnshareTime),
-                5 => (cfg.time && (cfg.monotonic.is_some() || cfg.boottime.is_some()))
-                    .then_some(Op::TimeOffsets),
-                6 => cfg.time.then_some(Op::SetnsTime),
-                7 => cfg.hostname.map(Op::Hostname),
-                8 => cfg
-                    .propagation
-                    .flag()
-                    .filter(|_| cfg.has(k::CLONE_NEWNS))
-                    .map(|(flag, name)| Op::Propagation(flag, name)),
-                9 => cfg.root.map(Op::Chroot),
-                // A relative --wd is inside the new root, as chroot(1) has
-                // it: chroot leaves the working directory outside.
-                10 => cfg.root.map(|_| Op::Chdir(cstr!("/"))),
-                11 => cfg.wd.map(Op::Chdir),
-                12 => cfg
-                    .mount_proc
-                    .filter(|_| cfg.propagation != Propagation::Private)
-                    .map(Op::ProcPrivate),
-                13 => cfg.mount_proc.map(Op::MountProc),
-                14 => cfg.has(k::CLONE_NEWNET).then_some(Op::Loopback),
-                _ => return None,
-            };
-            if op.is_some() {
-                return op;
-            }
+/// Hands the operations `cfg` asks for to `f`, in the order they run.
+/// The list is computed as it is walked, with no list kept: the child
+/// runs it, and the parent walks it again to name what a failure was
+/// about. A new operation is one entry here. (`dyn`: one copy of the walk
+/// for both. No early stop: the walk is short, and its callers need none.)
+#[inline(never)]
+pub fn each<'a>(cfg: &Config<'a>, f: &mut dyn FnMut(Op<'a>)) {
+    if cfg.has(k::CLONE_NEWUSER) {
+        if let Some(gid) = cfg.map_group {
+            f(Op::Setgroups);
+            f(Op::GidMap(gid));
         }
+        if let Some(uid) = cfg.map_user {
+            f(Op::UidMap(uid));
+        }
+    }
+    if cfg.time() {
+        f(Op::UnshareTime);
+        if cfg.monotonic.is_some() || cfg.boottime.is_some() {
+            f(Op::TimeOffsets);
+        }
+        f(Op::SetnsTime);
+    }
+    if let Some(name) = cfg.hostname {
+        f(Op::Hostname(name));
+    }
+    if let Some((flag, name)) = cfg.propagation.flag().filter(|_| cfg.has(k::CLONE_NEWNS)) {
+        f(Op::Propagation(flag, name));
+    }
+    if let Some(dir) = cfg.root {
+        f(Op::Chroot(dir));
+        // A relative --wd is inside the new root, as chroot(1) has it:
+        // chroot leaves the working directory outside.
+        f(Op::Chdir(cstr!("/")));
+    }
+    if let Some(dir) = cfg.wd {
+        f(Op::Chdir(dir));
+    }
+    if let Some(dir) = cfg.mount_proc {
+        if cfg.propagation != Propagation::Private {
+            f(Op::ProcPrivate(dir));
+        }
+        f(Op::MountProc(dir));
+    }
+    if cfg.has(k::CLONE_NEWNET) {
+        f(Op::Loopback);
     }
 }
 
 /// Runs the list: the first failure stops it and says which operation it
 /// was.
 pub fn run(cfg: &Config, outside: Outside) -> Result<(), Failure> {
-    for (i, op) in list(cfg).enumerate() {
-        step::verbose(cfg.verbose, op.step(), op.operand());
-        op.run(cfg, outside).map_err(|errno| Failure {
-            step: op.step(),
-            op: i as u32,
-            errno,
-        })?;
-    }
-    Ok(())
+    let mut i = 0;
+    let mut failed = Ok(());
+    each(cfg, &mut |op| {
+        // After a failure, the rest of the list is not run.
+        if failed.is_ok() {
+            step::verbose(cfg.verbose(), op.step(), op.operand());
+            if let Err(errno) = op.run(cfg, outside) {
+                failed = Err(Failure {
+                    step: op.step(),
+                    op: i,
+                    errno,
+                });
+            }
+            i += 1;
+        }
+    });
+    failed
 }
 
 /// The operand of the operation a failure came from, or of the step when
 /// it is not one of the list's (COMMAND's name for execve).
 pub fn operand_of<'a>(cfg: &Config<'a>, f: Failure) -> Option<&'a [u8]> {
-    match f.step {
-        Step::Execve => Some(cfg.name.bytes()),
-        _ => list(cfg).nth(f.op as usize).and_then(Op::operand),
+    if f.step == Step::Execve {
+        return Some(cfg.name.bytes());
     }
+    let mut i = 0;
+    let mut operand = None;
+    each(cfg, &mut |op| {
+        if i == f.op {
+            operand = op.operand();
+        }
+        i += 1;
+    });
+    operand
 }
 
 /// Runs `f`, which makes a descriptor; if the process is at its
@@ -303,8 +312,14 @@ mod tests {
         }
     }
 
+    fn list<'a>(cfg: &Config<'a>) -> Vec<Op<'a>> {
+        let mut v = Vec::new();
+        each(cfg, &mut |op| v.push(op));
+        v
+    }
+
     fn steps(words: &[&str]) -> Vec<Step> {
-        list(&cfg(words)).map(Op::step).collect()
+        list(&cfg(words)).into_iter().map(Op::step).collect()
     }
 
     #[test]
@@ -365,7 +380,7 @@ mod tests {
     #[test]
     fn wd_is_inside_the_root() {
         let c = cfg(&["-R", "/srv", "-w", "rel", "true"]);
-        let ops: Vec<Op> = list(&c).collect();
+        let ops: Vec<Op> = list(&c);
         assert_eq!(
             ops,
             [
@@ -375,10 +390,7 @@ mod tests {
             ]
         );
         let c = cfg(&["-R", "/srv", "true"]);
-        assert_eq!(
-            list(&c).collect::<Vec<_>>(),
-            [Op::Chroot(cstr!("/srv")), Op::Chdir(cstr!("/"))]
-        );
+        assert_eq!(list(&c), [Op::Chroot(cstr!("/srv")), Op::Chdir(cstr!("/"))]);
     }
 
     #[test]

@@ -289,6 +289,13 @@ pub fn has_byte(s: &[u8], b: u8) -> bool {
     s.iter().any(|&c| c == b)
 }
 
+/// Which of the NUL-separated strings in `packed` is `word`. (Out of
+/// line: one copy for every `named!` enum's `find`.)
+#[inline(never)]
+pub fn position(packed: &[u8], word: &[u8]) -> Option<usize> {
+    packed.split(|&b| b == 0).position(|s| s == word)
+}
+
 /// The `i`th of the NUL-separated strings in `packed`.
 pub fn nth(packed: &'static [u8], i: usize) -> &'static [u8] {
     packed.split(|&b| b == 0).nth(i).unwrap_or(b"?")

@@ -150,9 +150,10 @@ fn zstr(s: *const u8) -> Zstr<'static> {
 
 // The two stacks, laid out by the linker (linker/nsinit.ld) at the
 // start of the writable segment, which holds nothing but .bss: first the
-// clone stack, directly above the read-only text segment, then nsinit's
-// own stack, then every other variable. A stack that overflowed would run
-// down into the text segment's last page and fault: both have a guard
+// clone stack, on the first page boundary above the read-only segments,
+// then nsinit's own stack, then every other variable. A stack that
+// overflowed would run down, through an untouched rest of a page, into the
+// cold segment's last page and fault: both have a guard
 // page without an mprotect(2) (which cost 1% of the start-up path: it
 // splits the mapping). And untouched pages cost neither file bytes nor
 // memory: the top page of nsinit's stack is the one its variables are in.
@@ -179,14 +180,16 @@ pub const MAIN_STACK_SIZE: usize = 64 * 1024 - 256;
 /// this one. Its child runs nsinit's setup and execvp; 64 KiB leaves
 /// room for unoptimised debug builds.
 ///
-/// Page-aligned (4 KiB, the smallest page), so that its top is a page
-/// boundary and a child's frames, a few KiB, take one page of it. (In
-/// .bss alignment costs no file bytes.)
+/// Page-aligned by the linker script, not by its type: a section aligned
+/// to a page would start the writable segment on a page boundary, and
+/// the file would be padded up to one (linker/nsinit.ld).
 #[link_section = ".bss.nsinit.clone_stack"]
-static mut CLONE_STACK: PageAligned<[u8; 64 * 1024]> = PageAligned([0; 64 * 1024]);
+static mut CLONE_STACK: StackAligned<[u8; 64 * 1024]> = StackAligned([0; 64 * 1024]);
 
-#[repr(C, align(4096))]
-struct PageAligned<T>(T);
+#[repr(C, align(16))]
+struct StackAligned<T>(T);
+
+const _: () = assert!(crate::arch::STACK_ALIGN <= 16);
 
 /// The top of the clone stack, aligned. Refuses (`EDEADLK`) a caller
 /// running on it.

@@ -25,7 +25,7 @@ use crate::cli::Config;
 use crate::ops::{self, Outside};
 use crate::rt::{self, Process, Style};
 use crate::step::{self, Failure, Step};
-use crate::sys::{self, Argv, ArgvBuf, Errno, SigSet, Zstr};
+use crate::sys::{self, Argv, Errno, SigSet, Zstr};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use linux_raw_sys::general as k;
 
@@ -42,10 +42,10 @@ pub struct Plan {
 
 impl Plan {
     pub fn of(cfg: &Config) -> Plan {
-        let init = cfg.has(k::CLONE_NEWPID) && !cfg.exec;
+        let init = cfg.has(k::CLONE_NEWPID) && !cfg.exec();
         // setns(2) into a time namespace refuses a process that shares its
         // memory: a -T child cannot be a CLONE_VM one.
-        let style = if init || cfg.time {
+        let style = if init || cfg.time() {
             Style::Fork
         } else {
             Style::Vfork
@@ -115,8 +115,8 @@ impl<'a> Ctx<'a> {
 pub fn run(cfg: &Config, p: &Process, mask: SigSet, me: i32) -> u8 {
     // COMMAND as our direct child, outside a PID namespace of its own:
     // become the reaper of its orphans, as an init would be.
-    if cfg.subreaper || !cfg.has(k::CLONE_NEWPID) {
-        step::verbose(cfg.verbose, Step::Subreaper, None);
+    if cfg.subreaper() || !cfg.has(k::CLONE_NEWPID) {
+        step::verbose(cfg.verbose(), Step::Subreaper, None);
         if let Err(e) = sys::set_child_subreaper() {
             return report(cfg, Failure::new(Step::Subreaper, e));
         }
@@ -126,9 +126,8 @@ pub fn run(cfg: &Config, p: &Process, mask: SigSet, me: i32) -> u8 {
     let _ = sys::sigdefault(k::SIGCHLD);
     let tty = sys::tcgetpgrp(0).is_ok_and(|fg| fg == sys::getpgrp());
     // No COMMAND: a machine's init runs the shell, as the kernel would.
-    let shell = ArgvBuf::new(&[crate::cstr!("/bin/sh")]);
     let argv = match cfg.command {
-        0 => shell.argv(),
+        0 => sys::shell_argv(),
         i => p.args_from(i),
     };
     let mut ctx = Ctx::new(cfg, p, argv, mask, me, tty);
@@ -153,16 +152,18 @@ pub fn run(cfg: &Config, p: &Process, mask: SigSet, me: i32) -> u8 {
 
 /// Clones the child and waits until COMMAND (or the init, which has
 /// launched COMMAND) runs: returns its PID, or the failure, with the child
-/// already collected.
+/// already collected. (Out of line: inlined into `run`, the two shared
+/// registers badly; 96 bytes.)
+#[inline(never)]
 pub fn launch(ctx: &mut Ctx) -> Result<i32, Failure> {
     let cfg = ctx.cfg;
     if ctx.plan.pipe {
         (ctx.rd, ctx.wr) = pipe().map_err(|e| Failure::new(Step::Pipe, e))?;
-    } else if !cfg.no_kill_child {
+    } else if !cfg.no_kill_child() {
         rt::arm_lifeline(ctx.parent).map_err(|e| Failure::new(Step::Lifeline, e))?;
     }
     ctx.failed.store(0, Relaxed);
-    step::verbose(cfg.verbose, Step::Clone, None);
+    step::verbose(cfg.verbose(), Step::Clone, None);
     let pid = rt::clone(ctx.plan.style, cfg.ns, child, &*ctx);
     let mut failed = Failure::decode(ctx.failed.load(Relaxed));
     if ctx.plan.pipe {
@@ -235,7 +236,7 @@ fn child(ctx: &Ctx) -> ! {
         // parent's death and blind the lifeline check.
         let _ = sys::close(ctx.rd);
     }
-    if !cfg.no_kill_child {
+    if !cfg.no_kill_child() {
         if let Err(e) = sys::set_pdeathsig(k::SIGKILL) {
             fail(ctx, shared, Failure::new(Step::Lifeline, e));
         }
@@ -310,8 +311,8 @@ fn command(ctx: &Ctx, shared: bool) -> ! {
         // SIGTTOU.
         let _ = sys::tcsetpgrp(0, sys::getpgrp());
     }
-    step::verbose(ctx.cfg.verbose, Step::Execve, Some(ctx.cfg.name.bytes()));
-    if ctx.cfg.verbose {
+    step::verbose(ctx.cfg.verbose(), Step::Execve, Some(ctx.cfg.name.bytes()));
+    if ctx.cfg.verbose() {
         // A write to a dead stderr raised a SIGPIPE that is pending here,
         // blocked: it is ours, not COMMAND's to die of.
         let _ = sys::sigtimedwait(&sys::sigbit(k::SIGPIPE), Some(&ZERO));
@@ -332,12 +333,13 @@ const ZERO: k::timespec = k::timespec {
 #[cold]
 #[inline(never)]
 fn fail(ctx: &Ctx, shared: bool, f: Failure) -> ! {
+    let rec = f.encode();
     if shared {
         // Read by the parent once we are gone: it sleeps in clone(2)
         // until then.
-        ctx.failed.store(f.encode(), Relaxed);
+        ctx.failed.store(rec, Relaxed);
     } else {
-        let _ = sys::write(ctx.wr, &f.encode().to_le_bytes());
+        let _ = sys::write(ctx.wr, &rec.to_le_bytes());
     }
     sys::exit(f.status())
 }

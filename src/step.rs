@@ -44,7 +44,7 @@ named! {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Failure {
     pub step: Step,
-    /// Position in `ops::Ops` of the failing operation; `u32::MAX` for
+    /// Position in `ops::each`'s list of the failing operation; `u32::MAX` for
     /// steps outside the list (clone, lifeline, execve).
     pub op: u32,
     pub errno: Errno,

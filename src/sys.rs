@@ -134,6 +134,17 @@ impl<'a> ArgvBuf<'a> {
     }
 }
 
+/// `["/bin/sh", NULL]`: a machine's COMMAND when it is given none, ready
+/// made (building it costs more code than these 16 bytes of table).
+pub fn shell_argv() -> Argv<'static> {
+    struct Words([*const u8; 2]);
+    // SAFETY: pointers to a literal, never written: sharing them between
+    // threads is sharing the literal.
+    unsafe impl Sync for Words {}
+    static SH: Words = Words([c"/bin/sh".as_ptr().cast(), core::ptr::null()]);
+    Argv(SH.0.as_ptr(), PhantomData)
+}
+
 /// `write(2)`.
 pub fn write(fd: i32, buf: &[u8]) -> Result<usize> {
     // SAFETY: the kernel reads buf.len() bytes from a live slice.

@@ -20,7 +20,8 @@ fn parses_like_the_binary() {
     };
     assert_eq!(cfg.hostname, Some(&b"box"[..]));
     assert_eq!(cfg.name.bytes(), b"sh");
-    let ops: Vec<Step> = nsinit::ops::list(&cfg).map(|op| op.step()).collect();
+    let mut ops: Vec<Step> = Vec::new();
+    nsinit::ops::each(&cfg, &mut |op| ops.push(op.step()));
     assert_eq!(ops, [Step::Sethostname]);
 }
 
