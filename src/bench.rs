@@ -563,7 +563,7 @@ pub fn run(b: &Bench, p: &Process, mask: SigSet, me: i32) -> u8 {
                 {
                     continue;
                 }
-                let mut ctx = Ctx::new(&cfg, p, words.argv(), mask, me, false);
+                let mut ctx = Ctx::new(&cfg, p, words.argv(), mask, me, None);
                 // Some(ns): a teardown, which the worker timed itself.
                 let t0 = sys::monotonic_ns();
                 let r = match m {

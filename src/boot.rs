@@ -6,6 +6,7 @@
 //! ("Attempted to kill init!").
 
 use crate::cli::Config;
+use crate::step::{self, Failure, Step};
 use crate::cstr;
 use crate::out::Line;
 use crate::rt::Process;
@@ -31,14 +32,14 @@ pub fn first_process(me: i32) -> bool {
 pub fn run(cfg: &Config, p: &Process, machine: bool, mask: SigSet) -> u8 {
     if !machine {
         Line::msg()
-            .push_text(text!("--boot: not the first process of a machine (PID 1 of the initial PID namespace, with CAP_SYS_BOOT)"))
+            .push_text(text!("--boot: not a machine's first process (PID 1 of the initial PID namespace with CAP_SYS_BOOT)"))
             .eprint();
         return 125;
     }
     let nosuid = k::MS_NOSUID | k::MS_NODEV | k::MS_NOEXEC;
-    mount(cstr!("proc"), cstr!("/proc"), nosuid);
-    mount(cstr!("sysfs"), cstr!("/sys"), nosuid);
-    mount(cstr!("devtmpfs"), cstr!("/dev"), k::MS_NOSUID);
+    mount(cstr!("proc"), cstr!("/proc"), nosuid, b"proc on /proc");
+    mount(cstr!("sysfs"), cstr!("/sys"), nosuid, b"sysfs on /sys");
+    mount(cstr!("devtmpfs"), cstr!("/dev"), k::MS_NOSUID, b"devtmpfs on /dev");
     console();
     let code = crate::spawn::run(cfg, p, mask, 1);
     let end: &[u8] = if cfg.reboot() {
@@ -75,20 +76,11 @@ pub fn run(cfg: &Config, p: &Process, machine: bool, mask: SigSet) -> u8 {
 /// is fine. Failures are reported and the boot goes on: COMMAND may not
 /// need what failed.
 #[cold]
-fn mount(fstype: Zstr, dir: Zstr, flags: u32) {
+fn mount(fstype: Zstr, dir: Zstr, flags: u32, what: &[u8]) {
     let _ = sys::mkdir(dir, 0o755);
     match sys::mount(Some(fstype), dir, Some(fstype), flags) {
         Ok(_) | Err(sys::Errno::EBUSY) => {}
-        Err(e) => {
-            Line::msg()
-                .push_str(b"mount ")
-                .push_str(fstype.bytes())
-                .push_str(b" on ")
-                .push_str(dir.bytes())
-                .push_str(b": ")
-                .push_errno(e.into_raw())
-                .eprint();
-        }
+        Err(e) => drop(step::report(Failure::new(Step::Mount, e), Some(what), Default::default())),
     }
 }
 

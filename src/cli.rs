@@ -526,21 +526,18 @@ Run COMMAND in new namespaces, behind a PID 1 that reaps and forwards signals.
  --monotonic=SECS --boottime=SECS  clock offsets (imply -T)
  -r --map-root-user  --map-user=UID  --map-group=GID  (imply -U)
  --hostname=NAME  (implies -u)
- --mount-proc[=DIR]  a new proc on DIR (/proc), nosuid,nodev,noexec; implies
-   -m; with -p it shows the new PID namespace
- -w --wd=DIR  COMMAND's working directory (inside --root if given)
+ --mount-proc[=DIR]  new proc on DIR (/proc) (implies -m)
+ -w --wd=DIR  COMMAND's working directory (in --root)
  -R --root=DIR  COMMAND's root directory (chroot)
  --propagation=private|slave|shared|unchanged  for / (default private)
  --exec  with -p, COMMAND itself is PID 1
  -s --subreaper  adopt orphans (default without -p)
  -g --pgroup  signal COMMAND's process group
  -e --remap-exit=CODE  exit 0 when COMMAND exits CODE
- --grace=SECS  after COMMAND, SIGTERM the rest of the PID namespace (as
-   subreaper, our descendants), SIGKILL after SECS. Else a PID namespace
-   dies with its init; a subreaper's leftovers run on.
+ --grace=SECS  after COMMAND, SIGTERM what is left, SIGKILL after SECS
  --no-kill-child  COMMAND survives a killed nsinit
- --boot  machine init (automatic as a machine's PID 1): mount /proc /sys
-   /dev, run COMMAND (/bin/sh), power off; --reboot: reboot
+ --boot  be the machine's init: mount /proc /sys /dev, run COMMAND
+   (/bin/sh), power off; --reboot: reboot
  -v --verbose  -h --help  -V --version
 Exit: COMMAND's, 128+N for signal N; 125 nsinit failed; 126 not executable;
 127 not found.

@@ -13,11 +13,43 @@
 //! namespace with it, so a failing call is skipped, not fatal.
 
 use crate::cli::Policy;
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use crate::cstr;
 use crate::out::Line;
 use crate::sys::{self, sigbit, Errno};
 use crate::text;
 use linux_raw_sys::general as k;
+
+/// nsinit's controlling terminal: how to reach it, and whether our
+/// process group was its foreground when we started (COMMAND's group is
+/// then given the terminal, as a shell gives it to a job).
+#[derive(Clone, Copy)]
+pub struct Terminal {
+    pub fd: i32,
+    pub fg: bool,
+}
+
+impl Terminal {
+    /// `/dev/tty` is the controlling terminal whatever stdio is (a pipe
+    /// into `less`, a `</dev/null`): opening it fails with ENXIO when
+    /// there is none, one call, as the ioctl that would ask stdin. Where
+    /// it cannot be opened (no such node, no descriptor left), stdin, if
+    /// it is the terminal.
+    pub fn find() -> Option<Terminal> {
+        let fd = match sys::open(cstr!("/dev/tty"), k::O_RDWR | k::O_NOCTTY | k::O_NONBLOCK) {
+            Ok(fd) => crate::rt::above_stdio(fd).ok()?,
+            Err(Errno::ENXIO) => return None,
+            Err(_) => 0,
+        };
+        let fg = sys::tcgetpgrp(fd).ok()? == sys::getpgrp();
+        Some(Terminal { fd, fg })
+    }
+
+    /// Whether our process group is the terminal's foreground now.
+    fn ours(self) -> bool {
+        sys::tcgetpgrp(self.fd) == Ok(sys::getpgrp())
+    }
+}
 
 /// Where a supervisor stands.
 pub struct Supervisor<'a> {
@@ -25,20 +57,18 @@ pub struct Supervisor<'a> {
     pub child: i32,
     /// Our child is COMMAND itself, not an init of ours.
     pub command: bool,
-    /// COMMAND runs in its own process group, which owns the terminal.
-    pub tty: bool,
+    /// Our controlling terminal, if we have one.
+    pub term: Option<Terminal>,
     /// We are PID 1 of a PID namespace (else, with `command`, a subreaper).
     pub pid1: bool,
     /// Our own PID, to tell our own SIGPIPE from one sent to us.
     pub me: i32,
     /// Job control across a PID namespace, at a terminal: the pipe on
-    /// which the init tells the outer nsinit that COMMAND stopped (the
-    /// init holds the write end, the outer the read end); else -1.
+    /// which the init tells the outer nsinit that COMMAND stopped, and by
+    /// which signal (the init holds the write end, the outer the read
+    /// end); else -1.
     pub jobs: i32,
 }
-
-/// What the init writes on the jobs pipe when COMMAND stops.
-const STOPPED: u8 = b'Z';
 
 /// Waits for the child, forwarding signals to it and reaping every other
 /// child too (orphans, as PID 1 or a subreaper); returns the exit status
@@ -50,41 +80,31 @@ pub fn supervise(s: &Supervisor) -> u8 {
     } else {
         child
     };
-    // Outside a PID namespace at a terminal, COMMAND's process group as we
-    // see it: the outer nsinit continues and foregrounds it itself.
-    let job = if s.tty && !s.pid1 {
+    // At a terminal, the outer nsinit stands in for COMMAND's job: it
+    // stops when COMMAND stops, and continues COMMAND's process group
+    // (`job`, as we see it) when the shell continues us. COMMAND is our
+    // child, or the init's, in which case we see its group only if it took
+    // the terminal; else we look for it when we need it.
+    let outer = s.term.filter(|_| !s.pid1);
+    let mut job = 0;
+    if let Some(t) = outer {
+        job = if s.command { child } else if t.fg { sys::tcgetpgrp(t.fd).unwrap_or(0) } else { 0 };
         if s.jobs >= 0 {
-            listen(s.jobs, s.me);
+            listen(s, &mut job);
         }
-        sys::tcgetpgrp(0).unwrap_or(child)
-    } else {
-        0
-    };
+    }
     let status = loop {
         match sys::sigtimedwait(&!0, None) {
             // The jobs pipe has news: COMMAND stopped in the init's PID
-            // namespace. Stop our own job so that the shell sees it.
-            // (A SIGIO from the kernel has a positive si_code, SI_KERNEL
-            // without F_SETSIG; one sent with kill(2) has SI_USER, 0, and
-            // is forwarded like any other.)
-            Ok(i) if i.signo == k::SIGIO && i.code > 0 && s.jobs >= 0 => {
-                let mut b = [0u8; 16];
-                if let Ok(n) = sys::read(s.jobs, &mut b) {
-                    if crate::out::has_byte(&b[..n], STOPPED) {
-                        let _ = sys::kill(0, k::SIGSTOP);
-                    }
-                }
-            }
+            // namespace. (A SIGIO from the kernel has a positive si_code,
+            // SI_KERNEL without F_SETSIG; one sent with kill(2) has
+            // SI_USER, 0, and is forwarded like any other.)
+            Ok(i) if i.signo == k::SIGIO && i.code > 0 && s.jobs >= 0 => news(s, &mut job),
             // `fg` or `bg`: the shell continues our job's process group,
             // and for `fg` hands it the terminal. COMMAND's group is its
             // own: pass the terminal on if we have it, then continue all
             // of COMMAND's group, as the shell would have.
-            Ok(i) if i.signo == k::SIGCONT && job != 0 => {
-                if sys::tcgetpgrp(0) == Ok(sys::getpgrp()) {
-                    let _ = sys::tcsetpgrp(0, job);
-                }
-                let _ = sys::kill(-job, k::SIGCONT);
-            }
+            Ok(i) if i.signo == k::SIGCONT && outer.is_some() => resume(s, &mut job),
             // Our own write to a dead pipe (stderr closed by its reader):
             // not COMMAND's business.
             Ok(i) if i.signo == k::SIGPIPE && i.code == 0 && i.pid == s.me => {}
@@ -95,17 +115,17 @@ pub fn supervise(s: &Supervisor) -> u8 {
             }
             _ => {}
         }
-        if let Some(status) = reap(child, s.tty && s.command, s.jobs) {
+        if let Some(status) = reap(s, &mut job) {
             break status;
         }
     };
     // A dead COMMAND's group leaves the terminal to nobody: give it back
     // to ours for whoever reads it next. (The outer nsinit does this, the
     // one that can see both groups.)
-    if s.tty && !s.pid1 {
-        if let Ok(fg) = sys::tcgetpgrp(0) {
+    if let Some(t) = outer {
+        if let Ok(fg) = sys::tcgetpgrp(t.fd) {
             if sys::kill(-fg, 0).is_err() {
-                let _ = sys::tcsetpgrp(0, sys::getpgrp());
+                let _ = sys::tcsetpgrp(t.fd, sys::getpgrp());
             }
         }
     }
@@ -122,34 +142,126 @@ pub fn supervise(s: &Supervisor) -> u8 {
 }
 
 /// The outer nsinit's end of the jobs pipe raises SIGIO (which we wait
-/// for, blocked, with the rest) when the init writes to it.
+/// for, blocked, with the rest) when the init writes to it; what the init
+/// wrote before we asked for that is read now.
 #[cold]
 #[inline(never)]
-fn listen(fd: i32, me: i32) {
-    let _ = sys::fcntl_setown(fd, me);
-    let _ = sys::fcntl_setfl(fd, k::FASYNC | k::O_NONBLOCK);
+fn listen(s: &Supervisor, job: &mut i32) {
+    let _ = sys::fcntl_setown(s.jobs, s.me);
+    let _ = sys::fcntl_setfl(s.jobs, k::FASYNC | k::O_NONBLOCK);
+    news(s, job);
+}
+
+/// Reads the jobs pipe: a byte for each stop of COMMAND, its signal.
+#[cold]
+#[inline(never)]
+fn news(s: &Supervisor, job: &mut i32) {
+    let mut b = [0u8; 16];
+    if let Ok(n) = sys::read(s.jobs, &mut b) {
+        for &sig in &b[..n] {
+            stopped(s, job, sig as u32);
+        }
+    }
+}
+
+/// COMMAND stopped, by signal `sig`.
+#[cold]
+#[inline(never)]
+fn stopped(s: &Supervisor, job: &mut i32, sig: u32) {
+    let Some(t) = s.term else { return };
+    // It tried the terminal from the background, and the terminal is ours
+    // now (we were started in the background and brought to the
+    // foreground since): it may have it.
+    if (sig == k::SIGTTIN || sig == k::SIGTTOU) && t.ours() {
+        return resume(s, job);
+    }
+    if job_control_above() {
+        // Our job stops too, so that the shell sees it and takes the
+        // terminal back; it will continue us with the job.
+        let _ = sys::kill(0, k::SIGSTOP);
+    } else {
+        // Nothing above us could ever continue a stopped nsinit (we lead
+        // the session, as with ssh -t, or the shell does no job control):
+        // the kernel ignores a Ctrl-Z there, and so do we, continuing
+        // COMMAND at once.
+        let _ = sys::kill(-command_group(s, job), k::SIGCONT);
+    }
+}
+
+/// Whether a job-control shell stands above us: our parent in another
+/// process group of our session, which can continue our group. (Else our
+/// group is orphaned, in the kernel's words.)
+fn job_control_above() -> bool {
+    let parent = sys::getppid();
+    parent > 0 && sys::getpgid(parent) != Ok(sys::getpgrp()) && sys::getsid(parent) == sys::getsid(0)
+}
+
+/// We were continued: COMMAND's group gets the terminal if we have it,
+/// and is continued.
+#[cold]
+#[inline(never)]
+fn resume(s: &Supervisor, job: &mut i32) {
+    let group = command_group(s, job);
+    if let Some(t) = s.term {
+        if t.ours() {
+            let _ = sys::tcsetpgrp(t.fd, group);
+        }
+    }
+    let _ = sys::kill(-group, k::SIGCONT);
+}
+
+/// COMMAND's process group as we see it. Below an init that it never took
+/// the terminal from, we learn it when we first need it: COMMAND is the
+/// init's one child, and leads its own group (the kernel's children list
+/// gives PIDs as our PID namespace sees them).
+#[cold]
+#[inline(never)]
+fn command_group(s: &Supervisor, job: &mut i32) -> i32 {
+    if *job == 0 {
+        let mut path = Line::new();
+        path.push_str(b"/proc/")
+            .push_u64(s.child as u64)
+            .push_str(b"/task/")
+            .push_u64(s.child as u64)
+            .push_str(b"/children\0");
+        if let Some(p) = sys::Zstr::new(path.as_bytes()) {
+            if let Ok(fd) = crate::rt::with_fd_room(&mut || sys::open(p, k::O_RDONLY)) {
+                let mut b = [0u8; 24];
+                let n = sys::read(fd, &mut b).unwrap_or(0);
+                let _ = sys::close(fd);
+                let digits = b[..n].split(|&c| c == b' ').next().unwrap_or(b"");
+                *job = crate::out::parse_i64(digits).unwrap_or(0) as i32;
+            }
+        }
+    }
+    if *job == 0 {
+        s.child
+    } else {
+        *job
+    }
 }
 
 /// SIGCHLDs coalesce: one may stand for many exits, so collect until the
 /// kernel has nothing more, or `child` is among them: its wait status is
 /// returned at once (orphans left are the grace's, or whoever adopts them
-/// when we exit). With `job` (COMMAND at a terminal), a stop of COMMAND (Ctrl-Z)
-/// stops our own process group too, so that the shell sees its job stop
-/// and takes the terminal back; from inside a PID namespace the init
-/// cannot reach that group, and tells the outer nsinit through `jobs`.
-fn reap(child: i32, job: bool, jobs: i32) -> Option<i32> {
-    let opts = k::WNOHANG | if job { k::WUNTRACED } else { 0 };
+/// when we exit). At a terminal COMMAND's stops are news too: the init
+/// passes them to the outer nsinit, which cannot see them from outside the
+/// PID namespace, through `jobs`; the outer acts on them (`stopped`).
+fn reap(s: &Supervisor, job: &mut i32) -> Option<i32> {
+    let watch = s.term.is_some() && s.command;
+    let opts = k::WNOHANG | if watch { k::WUNTRACED } else { 0 };
     loop {
         match sys::wait4(-1, opts) {
             Ok((0, _)) | Err(_) => return None,
-            Ok((pid, status)) if pid == child => {
+            Ok((pid, status)) if pid == s.child => {
                 if status & 0xff != 0x7f {
                     return Some(status);
                 }
-                if jobs >= 0 {
-                    let _ = sys::write(jobs, &[STOPPED]);
+                let sig = (status >> 8) as u8;
+                if s.pid1 {
+                    let _ = sys::write(s.jobs, &[sig]);
                 } else {
-                    let _ = sys::kill(0, k::SIGSTOP);
+                    stopped(s, job, sig as u32);
                 }
             }
             Ok(_) => {}
@@ -219,25 +331,27 @@ fn children_left() -> bool {
 /// The processes already sent a SIGTERM, so that adopting more orphans
 /// does not repeat it to those that chose to outlive it. As PID 1, one
 /// `kill(-1)` reaches everyone at once: a flag. As a subreaper, a bit per
-/// possible PID (the kernel's PID_MAX_LIMIT, 4M: 512 KiB of address
-/// space, of which only the pages holding our children's PIDs are ever
-/// touched).
+/// possible PID in `TOLD`.
 struct Told {
     all: bool,
-    pids: Option<&'static mut [u64]>,
+    /// Whether to remember PIDs at all (SIGKILL is sent again and again).
+    remember: bool,
 }
 
+/// The kernel's PID_MAX_LIMIT: a PID is below it.
 const PID_MAX_LIMIT: usize = 4 * 1024 * 1024;
+
+/// A bit per possible PID: 512 KiB of .bss, so no file bytes, and no
+/// memory but the pages that hold our children's PIDs, touched only by a
+/// --grace. (Atomics: a static the grace may write without `unsafe`; one
+/// thread.)
+static TOLD: [AtomicU64; PID_MAX_LIMIT / 64] = [const { AtomicU64::new(0) }; PID_MAX_LIMIT / 64];
 
 impl Told {
     fn new(pid1: bool) -> Told {
         Told {
             all: false,
-            pids: if pid1 {
-                None
-            } else {
-                sys::anon_dontfork(PID_MAX_LIMIT / 64).ok()
-            },
+            remember: !pid1,
         }
     }
 
@@ -245,19 +359,16 @@ impl Told {
     fn nothing() -> Told {
         Told {
             all: false,
-            pids: None,
+            remember: false,
         }
     }
 
-    /// Records `pid`; false if it was already there. Without a table (no
-    /// memory for one), every PID is new.
+    /// Records `pid`; false if it was already there.
     fn first(&mut self, pid: usize) -> bool {
-        match &mut self.pids {
-            Some(t) if pid < PID_MAX_LIMIT => {
-                let (w, b) = (pid / 64, 1u64 << (pid % 64));
-                let new = t[w] & b == 0;
-                t[w] |= b;
-                new
+        match TOLD.get(pid / 64) {
+            Some(w) if self.remember => {
+                let b = 1u64 << (pid % 64);
+                w.fetch_or(b, Relaxed) & b == 0
             }
             _ => true,
         }

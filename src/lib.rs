@@ -157,7 +157,7 @@ fn refuse_secure() -> u8 {
 #[inline(never)]
 fn no_bench() -> u8 {
     Line::msg()
-        .push_text(text!("bench: this nsinit is built without it (cargo feature \"bench\"); to run a COMMAND named bench: nsinit -- bench"))
+        .push_text(text!("bench: not in this build (cargo feature \"bench\"); a COMMAND named bench: nsinit -- bench"))
         .eprint();
     125
 }

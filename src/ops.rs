@@ -10,6 +10,7 @@
 use crate::cli::{Config, Propagation};
 use crate::cstr;
 use crate::out::Line;
+use crate::rt;
 use crate::step::{self, Failure, Step};
 use crate::sys::{self, Errno, Zstr};
 use linux_raw_sys::general as k;
@@ -121,7 +122,7 @@ impl<'a> Op<'a> {
                 write_file(cstr!("/proc/self/timens_offsets"), l.as_bytes())
             }
             Op::SetnsTime => {
-                let fd = with_fd_room(&mut || {
+                let fd = rt::with_fd_room(&mut || {
                     sys::open(cstr!("/proc/self/ns/time_for_children"), k::O_RDONLY)
                 })?;
                 let r = sys::setns(fd, k::CLONE_NEWTIME);
@@ -234,36 +235,8 @@ pub fn operand_of<'a>(cfg: &Config<'a>, f: Failure) -> Option<&'a [u8]> {
     operand
 }
 
-/// Runs `f`, which makes a descriptor; if the process is at its
-/// `RLIMIT_NOFILE` (EMFILE), raises the soft limit for that one call and
-/// puts it back: a descriptor above the limit stays valid, and COMMAND
-/// gets the limit nsinit was given. (tini-static runs with a limit of 3;
-/// so must we, with 0-2 open.)
-/// (One copy for every caller: `dyn`, not a generic per closure.)
-pub fn with_fd_room(f: &mut dyn FnMut() -> sys::Result<i32>) -> sys::Result<i32> {
-    match f() {
-        Err(Errno::EMFILE) => with_more_room(f),
-        r => r,
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn with_more_room(f: &mut dyn FnMut() -> sys::Result<i32>) -> sys::Result<i32> {
-    let (soft, hard) = sys::prlimit(k::RLIMIT_NOFILE, None)?;
-    let room = soft.saturating_add(8);
-    // Past the hard limit only with CAP_SYS_RESOURCE; lowering it again
-    // is always allowed.
-    if sys::prlimit(k::RLIMIT_NOFILE, Some((room, hard.max(room)))).is_err() {
-        return Err(Errno::EMFILE);
-    }
-    let r = f();
-    let _ = sys::prlimit(k::RLIMIT_NOFILE, Some((soft, hard)));
-    r
-}
-
 fn write_file(path: Zstr, data: &[u8]) -> sys::Result<()> {
-    let fd = with_fd_room(&mut || sys::open(path, k::O_WRONLY))?;
+    let fd = rt::with_fd_room(&mut || sys::open(path, k::O_WRONLY))?;
     let r = sys::write(fd, data);
     let _ = sys::close(fd);
     // The kernel takes a map in one write or not at all.
@@ -284,7 +257,7 @@ fn write_map(path: Zstr, inside: u32, outside: u32) -> sys::Result<()> {
 }
 
 fn loopback_up() -> sys::Result<()> {
-    let fd = with_fd_room(&mut || {
+    let fd = rt::with_fd_room(&mut || {
         sys::socket(linux_raw_sys::net::AF_INET, linux_raw_sys::net::SOCK_DGRAM)
     })?;
     let up = linux_raw_sys::net::net_device_flags::IFF_UP as u32;

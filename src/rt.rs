@@ -343,3 +343,46 @@ pub fn arm_lifeline(me: i32) -> Result<(), Errno> {
 pub fn parent_died() -> bool {
     LIFELINE.word.load(Relaxed) & linux_raw_sys::general::FUTEX_OWNER_DIED != 0
 }
+
+// Descriptors of our own.
+
+/// Runs `f`, which makes a descriptor; if the process is at its
+/// `RLIMIT_NOFILE` (EMFILE), raises the soft limit for that one call and
+/// puts it back: a descriptor above the limit stays valid, and COMMAND
+/// gets the limit nsinit was given. (tini-static runs with a limit of 3;
+/// so must we, with 0-2 open.)
+/// (One copy for every caller: `dyn`, not a generic per closure.)
+pub fn with_fd_room(f: &mut dyn FnMut() -> sys::Result<i32>) -> sys::Result<i32> {
+    match f() {
+        Err(Errno::EMFILE) => with_more_room(f),
+        r => r,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn with_more_room(f: &mut dyn FnMut() -> sys::Result<i32>) -> sys::Result<i32> {
+    let (soft, hard) = sys::prlimit(k::RLIMIT_NOFILE, None)?;
+    let room = soft.saturating_add(8);
+    // Past the hard limit only with CAP_SYS_RESOURCE; lowering it again
+    // is always allowed.
+    if sys::prlimit(k::RLIMIT_NOFILE, Some((room, hard.max(room)))).is_err() {
+        return Err(Errno::EMFILE);
+    }
+    let r = f();
+    let _ = sys::prlimit(k::RLIMIT_NOFILE, Some((soft, hard)));
+    r
+}
+
+/// `fd`, or a copy of it numbered 3 or above if it is 0, 1 or 2: with
+/// stdio closed, a descriptor of ours would land there and our own
+/// messages on stderr would go into it.
+pub fn above_stdio(fd: i32) -> sys::Result<i32> {
+    if fd > 2 {
+        return Ok(fd);
+    }
+    let r = sys::dup_above(fd, 3);
+    let _ = sys::close(fd);
+    r
+}
+

@@ -22,6 +22,7 @@
 //! when it is gone).
 
 use crate::cli::Config;
+use crate::init::Terminal;
 use crate::ops::{self, Outside};
 use crate::rt::{self, Process, Style};
 use crate::step::{self, Failure, Step};
@@ -70,9 +71,9 @@ pub struct Ctx<'a> {
     mask: SigSet,
     /// Our PID.
     parent: i32,
-    /// nsinit runs in the foreground of a terminal on stdin: COMMAND's
-    /// process group gets the terminal.
-    tty: bool,
+    /// nsinit's controlling terminal, if any: COMMAND's process group
+    /// gets it if we were its foreground.
+    term: Option<Terminal>,
     /// The pipe of `Plan::pipe`, or -1.
     rd: i32,
     wr: i32,
@@ -90,7 +91,7 @@ impl<'a> Ctx<'a> {
         argv: Argv<'a>,
         mask: SigSet,
         me: i32,
-        tty: bool,
+        term: Option<Terminal>,
     ) -> Ctx<'a> {
         Ctx {
             cfg,
@@ -100,7 +101,7 @@ impl<'a> Ctx<'a> {
             outside: Outside::of(cfg),
             mask,
             parent: me,
-            tty,
+            term,
             rd: -1,
             wr: -1,
             failed: AtomicU64::new(0),
@@ -124,13 +125,13 @@ pub fn run(cfg: &Config, p: &Process, mask: SigSet, me: i32) -> u8 {
     // A SIG_IGN inherited for SIGCHLD would make the kernel reap our child
     // itself and take its status with it.
     let _ = sys::sigdefault(k::SIGCHLD);
-    let tty = sys::tcgetpgrp(0).is_ok_and(|fg| fg == sys::getpgrp());
+    let term = Terminal::find();
     // No COMMAND: a machine's init runs the shell, as the kernel would.
     let argv = match cfg.command {
         0 => sys::shell_argv(),
         i => p.args_from(i),
     };
-    let mut ctx = Ctx::new(cfg, p, argv, mask, me, tty);
+    let mut ctx = Ctx::new(cfg, p, argv, mask, me, term);
     let pid = match launch(&mut ctx) {
         Ok(pid) => pid,
         Err(f) => return report(cfg, f),
@@ -142,7 +143,7 @@ pub fn run(cfg: &Config, p: &Process, mask: SigSet, me: i32) -> u8 {
         policy: &cfg.policy,
         child: pid,
         command: !ctx.plan.init,
-        tty,
+        term,
         pid1: false,
         me: ctx.parent,
         jobs: ctx.rd,
@@ -177,7 +178,7 @@ pub fn launch(ctx: &mut Ctx) -> Result<i32, Failure> {
                 failed = Failure::decode(u64::from_le_bytes(rec));
             }
         }
-        if !(ctx.plan.init && ctx.tty) || failed.is_some() || pid.is_err() {
+        if !(ctx.plan.init && ctx.term.is_some()) || failed.is_some() || pid.is_err() {
             let _ = sys::close(ctx.rd);
             ctx.rd = -1;
         }
@@ -195,9 +196,9 @@ pub fn launch(ctx: &mut Ctx) -> Result<i32, Failure> {
 /// closed and however low `RLIMIT_NOFILE` is.
 fn pipe() -> sys::Result<(i32, i32)> {
     let mut wr = -1;
-    let rd = crate::ops::with_fd_room(&mut || {
+    let rd = rt::with_fd_room(&mut || {
         let (rd, w) = sys::pipe()?;
-        match (above_stdio(rd), above_stdio(w)) {
+        match (rt::above_stdio(rd), rt::above_stdio(w)) {
             (Ok(rd), Ok(w)) => {
                 wr = w;
                 Ok(rd)
@@ -211,18 +212,6 @@ fn pipe() -> sys::Result<(i32, i32)> {
         }
     })?;
     Ok((rd, wr))
-}
-
-/// `fd`, or a copy of it numbered 3 or above if it is 0, 1 or 2: with
-/// stdio closed, the pipe would land there and our own messages on stderr
-/// would go into it.
-fn above_stdio(fd: i32) -> sys::Result<i32> {
-    if fd > 2 {
-        return Ok(fd);
-    }
-    let r = sys::dup_above(fd, 3);
-    let _ = sys::close(fd);
-    r
 }
 
 /// The clone child: lifeline, namespace contents, then COMMAND — directly,
@@ -277,7 +266,7 @@ fn init(ctx: &Ctx) -> ! {
     // COMMAND runs. At a terminal, keep the pipe: the outer nsinit learns
     // through it when COMMAND stops (Ctrl-Z), which it cannot see from
     // outside our PID namespace; say "running" with an empty record.
-    let jobs = if ctx.tty {
+    let jobs = if ctx.term.is_some() {
         let _ = sys::write(ctx.wr, &0u64.to_le_bytes());
         ctx.wr
     } else {
@@ -289,7 +278,7 @@ fn init(ctx: &Ctx) -> ! {
         policy: &ctx.cfg.policy,
         child: pid,
         command: true,
-        tty: ctx.tty,
+        term: ctx.term,
         pid1: true,
         me: 1,
         jobs,
@@ -306,10 +295,10 @@ fn run_command(ctx: &Ctx) -> ! {
 /// if we had it, its original signal mask, then execvp.
 fn command(ctx: &Ctx, shared: bool) -> ! {
     let _ = sys::setpgid(0, 0);
-    if ctx.tty {
+    if let Some(t) = ctx.term.filter(|t| t.fg) {
         // Signals are still blocked, so taking the terminal raises no
         // SIGTTOU.
-        let _ = sys::tcsetpgrp(0, sys::getpgrp());
+        let _ = sys::tcsetpgrp(t.fd, sys::getpgrp());
     }
     step::verbose(ctx.cfg.verbose(), Step::Execve, Some(ctx.cfg.name.bytes()));
     if ctx.cfg.verbose() {

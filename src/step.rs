@@ -32,6 +32,7 @@ named! {
         ProcPrivate = "mount --make-rprivate",
         MountProc = "mount proc on",
         LoopbackUp = "bring up lo",
+        Mount = "mount",
         CloneCommand = "clone COMMAND",
         Execve = "execve",
     }
@@ -110,13 +111,13 @@ pub fn hint(step: Step, e: Errno, ns: Namespaces) -> Option<Text> {
     let user = ns.has(k::CLONE_NEWUSER);
     Some(match (step, e) {
         (Step::Clone | Step::UnshareTime, Errno::EPERM) if user => {
-            text!("the kernel refuses user namespaces in a chroot, and where they are disabled (sysctl kernel.unprivileged_userns_clone, an AppArmor or SELinux policy)")
+            text!("user namespaces are refused in a chroot, and where disabled (sysctl kernel.unprivileged_userns_clone, AppArmor, SELinux)")
         }
         (Step::Clone | Step::UnshareTime, Errno::EPERM) => {
             text!("needs CAP_SYS_ADMIN, or add --user")
         }
         (Step::Clone | Step::UnshareTime, Errno::ENOSPC) => {
-            text!("a namespace limit is reached: /proc/sys/user/max_*_namespaces, or 32 nested PID or user namespaces, the kernel's fixed depth")
+            text!("namespace limit reached: /proc/sys/user/max_*_namespaces, or PID or user namespaces nested 32 deep")
         }
         (Step::Clone, Errno::EINVAL) => text!("the kernel lacks a requested namespace"),
         (Step::UnshareTime, Errno::EINVAL) => text!("the kernel lacks time namespaces"),
@@ -125,10 +126,10 @@ pub fn hint(step: Step, e: Errno, ns: Namespaces) -> Option<Text> {
         }
         (Step::Sethostname, Errno::EPERM) => text!("needs CAP_SYS_ADMIN: add --user"),
         (Step::Pipe, Errno::EMFILE) => {
-            text!("RLIMIT_NOFILE leaves no descriptor, even raised to its hard limit (-p and -T need one)")
+            text!("RLIMIT_NOFILE leaves no descriptor even at its hard limit (-p and -T need one)")
         }
         (_, Errno::EMFILE) => {
-            text!("RLIMIT_NOFILE leaves no descriptor, even raised to its hard limit")
+            text!("RLIMIT_NOFILE leaves no descriptor even at its hard limit")
         }
         (Step::ProcPrivate, Errno::EINVAL) => {
             text!(
@@ -232,7 +233,7 @@ mod tests {
             .string()
             .contains("--user"));
         let nospc = hint(Step::Clone, Errno::ENOSPC, none).unwrap().string();
-        assert!(nospc.contains("max_*_namespaces") && nospc.contains("32 nested"));
+        assert!(nospc.contains("max_*_namespaces") && nospc.contains("nested 32 deep"));
         assert!(hint(Step::MountProc, Errno::EPERM, user).is_some());
         let userpid = Namespaces::new(k::CLONE_NEWUSER | k::CLONE_NEWPID);
         assert!(hint(Step::MountProc, Errno::EPERM, userpid).is_none());

@@ -302,10 +302,21 @@ pub fn setpgid(pid: i32, pgid: i32) -> Result<usize> {
     unsafe { syscall!(Sysno::setpgid, pid, pgid) }
 }
 
-/// `getpgid(2)` of ourselves: our process group.
+/// `getpgid(2)`: the process group of `pid` (0: ourselves).
+pub fn getpgid(pid: i32) -> Result<i32> {
+    // SAFETY: no memory is passed.
+    unsafe { syscall!(Sysno::getpgid, pid) }.map(|g| g as i32)
+}
+
+/// Our own process group: `getpgid(0)` cannot fail.
 pub fn getpgrp() -> i32 {
-    // SAFETY: no memory is passed; cannot fail for ourselves.
-    unsafe { syscall!(Sysno::getpgid, 0) }.unwrap_or(0) as i32
+    getpgid(0).unwrap_or(0)
+}
+
+/// `getsid(2)`: the session of `pid` (0: ourselves).
+pub fn getsid(pid: i32) -> Result<i32> {
+    // SAFETY: no memory is passed.
+    unsafe { syscall!(Sysno::getsid, pid) }.map(|g| g as i32)
 }
 
 /// `tcgetpgrp(3)`: the foreground process group of terminal `fd`.

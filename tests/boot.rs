@@ -207,7 +207,7 @@ fn boot_needs_pid_1() {
     assert_eq!((r.status, r.stderr.as_str()), (125, NOT_A_MACHINE));
 }
 
-const NOT_A_MACHINE: &str = "nsinit: --boot: not the first process of a machine (PID 1 of the initial PID namespace, with CAP_SYS_BOOT)\n";
+const NOT_A_MACHINE: &str = "nsinit: --boot: not a machine's first process (PID 1 of the initial PID namespace with CAP_SYS_BOOT)\n";
 
 /// What a PID namespace sees of its caller's /proc, run in a scratch
 /// mount namespace of the test's own: `ok` while it is a live proc.

@@ -159,7 +159,7 @@ fn without_bench_within_budget() {
         (r.status, r.stderr.as_str()),
         (
             125,
-            "nsinit: bench: this nsinit is built without it (cargo feature \"bench\"); to run a COMMAND named bench: nsinit -- bench\n"
+            "nsinit: bench: not in this build (cargo feature \"bench\"); a COMMAND named bench: nsinit -- bench\n"
         )
     );
 }

@@ -176,10 +176,10 @@ fn every_setup_step_fails_cleanly() {
     type Case<'a> = (&'a [&'a str], &'a str, &'a [&'a str], i32, &'a str);
     let cases: &[Case] = &[
         (&[], "inject=clone:error=EPERM", &["-p"], 125, "clone: EPERM (Operation not permitted); needs CAP_SYS_ADMIN, or add --user"),
-        (&[], "inject=clone:error=ENOSPC", &["-n"], 125, "clone: ENOSPC (No space left on device); a namespace limit is reached: /proc/sys/user/max_*_namespaces, or 32 nested PID or user namespaces, the kernel's fixed depth"),
+        (&[], "inject=clone:error=ENOSPC", &["-n"], 125, "clone: ENOSPC (No space left on device); namespace limit reached: /proc/sys/user/max_*_namespaces, or PID or user namespaces nested 32 deep"),
         (&[], "inject=clone:error=EINVAL", &["-C"], 125, "clone: EINVAL (Invalid argument); the kernel lacks a requested namespace"),
-        (&[], "inject=clone:error=EPERM", &["-U"], 125, "clone: EPERM (Operation not permitted); the kernel refuses user namespaces in a chroot, and where they are disabled (sysctl kernel.unprivileged_userns_clone, an AppArmor or SELinux policy)"),
-        (&[], "inject=pipe2:error=EMFILE", &["-p"], 125, "pipe2: EMFILE (Too many open files); RLIMIT_NOFILE leaves no descriptor, even raised to its hard limit (-p and -T need one)"),
+        (&[], "inject=clone:error=EPERM", &["-U"], 125, "clone: EPERM (Operation not permitted); user namespaces are refused in a chroot, and where disabled (sysctl kernel.unprivileged_userns_clone, AppArmor, SELinux)"),
+        (&[], "inject=pipe2:error=EMFILE", &["-p"], 125, "pipe2: EMFILE (Too many open files); RLIMIT_NOFILE leaves no descriptor even at its hard limit (-p and -T need one)"),
         (&[], "inject=rt_sigprocmask:error=EINVAL:when=1", &["-p"], 125, "rt_sigprocmask: EINVAL (Invalid argument)"),
         (&[], "inject=prctl:error=EINVAL", &["-u"], 125, "prctl PR_SET_CHILD_SUBREAPER: EINVAL (Invalid argument)"),
         (&[], "inject=prctl:error=EINVAL", &["-p"], 125, "prctl PR_SET_PDEATHSIG: EINVAL (Invalid argument)"),
@@ -196,7 +196,7 @@ fn every_setup_step_fails_cleanly() {
         (&[], "inject=setns:error=EUSERS", &["-T"], 125, "setns CLONE_NEWTIME: EUSERS (Too many users)"),
         (&[], "inject=chroot:error=ENOENT", &["-R", "/"], 125, "chroot /: ENOENT (No such file or directory)"),
         (&[], "inject=chdir:error=ENOTDIR", &["-p", "-w", "/tmp"], 125, "chdir /tmp: ENOTDIR (Not a directory)"),
-        (&[], "inject=socket:error=EMFILE", &["-n"], 125, "bring up lo: EMFILE (Too many open files); RLIMIT_NOFILE leaves no descriptor, even raised to its hard limit"),
+        (&[], "inject=socket:error=EMFILE", &["-n"], 125, "bring up lo: EMFILE (Too many open files); RLIMIT_NOFILE leaves no descriptor even at its hard limit"),
         (&[], "inject=ioctl:error=EPERM", &["-n"], 125, "bring up lo: EPERM (Operation not permitted)"),
         (&["-P", "/bin/sleep"], "inject=execve:error=ENOENT", &["-p"], 127, "execve /bin/sleep: ENOENT (No such file or directory)"),
         (&["-P", "/bin/sleep"], "inject=execve:error=EACCES", &["-u"], 126, "execve /bin/sleep: EACCES (Permission denied)"),

@@ -415,7 +415,7 @@ fn works_with_three_descriptors_allowed() {
         } else {
             assert_eq!(
                 (r.status, r.stderr.as_str()),
-                (125, "nsinit: pipe2: EMFILE (Too many open files); RLIMIT_NOFILE leaves no descriptor, even raised to its hard limit (-p and -T need one)\n"),
+                (125, "nsinit: pipe2: EMFILE (Too many open files); RLIMIT_NOFILE leaves no descriptor even at its hard limit (-p and -T need one)\n"),
                 "{mode:?}"
             );
         }
@@ -552,7 +552,7 @@ fn a_user_namespace_refused_in_a_chroot_says_why() {
         (r.status, r.stderr.as_str()),
         (
             125,
-            "nsinit: clone: EPERM (Operation not permitted); the kernel refuses user namespaces in a chroot, and where they are disabled (sysctl kernel.unprivileged_userns_clone, an AppArmor or SELinux policy)\n"
+            "nsinit: clone: EPERM (Operation not permitted); user namespaces are refused in a chroot, and where disabled (sysctl kernel.unprivileged_userns_clone, AppArmor, SELinux)\n"
         )
     );
 }
@@ -573,7 +573,7 @@ fn pid_namespaces_32_deep_are_the_kernels_limit() {
         (r.status, r.stderr.as_str()),
         (
             125,
-            "nsinit: clone: ENOSPC (No space left on device); a namespace limit is reached: /proc/sys/user/max_*_namespaces, or 32 nested PID or user namespaces, the kernel's fixed depth\n"
+            "nsinit: clone: ENOSPC (No space left on device); namespace limit reached: /proc/sys/user/max_*_namespaces, or PID or user namespaces nested 32 deep\n"
         )
     );
 }
