@@ -273,13 +273,13 @@ fn reap(s: &Supervisor, job: &mut i32) -> Option<i32> {
 /// SIGTERM or SIGINT to us cuts it short), then SIGKILL until nothing is.
 /// As PID 1, "left" is the whole namespace (`kill(-1)` spares only us); as
 /// a subreaper, our children, and the orphans we adopt as their parents
-/// die.
+/// die. Each process is signalled once per phase, however many there are
+/// and however they die: the work grows with their number, not its square.
 #[cold]
 #[inline(never)]
 fn grace(secs: u32, pid1: bool) {
     let deadline = sys::monotonic_ns() + secs as u64 * 1_000_000_000;
-    let mut told = Told::new(pid1);
-    if let Err(e) = terminate(pid1, k::SIGTERM, &mut told) {
+    if let Err(e) = terminate(pid1, TERM) {
         Line::msg()
             .push_text(text!("--grace: cannot list our children: "))
             .push_errno(e.into_raw())
@@ -307,11 +307,18 @@ fn grace(secs: u32, pid1: bool) {
             _ => break,
         }
         // Newly adopted orphans get their SIGTERM too.
-        let _ = terminate(pid1, k::SIGTERM, &mut told);
+        let _ = terminate(pid1, TERM);
     }
     loop {
-        let _ = terminate(pid1, k::SIGKILL, &mut Told::nothing());
-        if sys::wait4(-1, 0) == Err(Errno::ECHILD) {
+        let _ = terminate(pid1, KILL);
+        // Sleep until one more is gone, collect every other that is,
+        // and only then look again for orphans adopted meanwhile.
+        match sys::wait4(-1, 0) {
+            Ok((pid, _)) => forget(pid),
+            Err(Errno::EINTR) => {}
+            Err(_) => return,
+        }
+        if !children_left() {
             return;
         }
     }
@@ -322,76 +329,69 @@ fn children_left() -> bool {
     loop {
         match sys::wait4(-1, k::WNOHANG) {
             Ok((0, _)) => return true,
-            Ok(_) => {}
+            Ok((pid, _)) => forget(pid),
             Err(e) => return e != Errno::ECHILD,
         }
     }
 }
 
-/// The processes already sent a SIGTERM, so that adopting more orphans
-/// does not repeat it to those that chose to outlive it. As PID 1, one
-/// `kill(-1)` reaches everyone at once: a flag. As a subreaper, a bit per
-/// possible PID in `TOLD`.
-struct Told {
-    all: bool,
-    /// Whether to remember PIDs at all (SIGKILL is sent again and again).
-    remember: bool,
-}
+/// The grace's two phases, as indices into `TOLD`.
+const TERM: usize = 0;
+const KILL: usize = 1;
 
 /// The kernel's PID_MAX_LIMIT: a PID is below it.
 const PID_MAX_LIMIT: usize = 4 * 1024 * 1024;
 
-/// A bit per possible PID: 512 KiB of .bss, so no file bytes, and no
-/// memory but the pages that hold our children's PIDs, touched only by a
-/// --grace. (Atomics: a static the grace may write without `unsafe`; one
+/// Per phase, a bit per possible PID: sent that phase's signal, not yet
+/// reaped (so that a PID reused by a new orphan is signalled anew). As a
+/// subreaper, adopting more orphans must not repeat a SIGTERM to those
+/// that chose to outlive it. 1 MiB of .bss: no file bytes, and no memory
+/// but the pages that hold our children's PIDs, touched only by a
+/// --grace. (Atomics: statics the grace may write without `unsafe`; one
 /// thread.)
-static TOLD: [AtomicU64; PID_MAX_LIMIT / 64] = [const { AtomicU64::new(0) }; PID_MAX_LIMIT / 64];
+static TOLD: [[AtomicU64; PID_MAX_LIMIT / 64]; 2] =
+    [const { [const { AtomicU64::new(0) }; PID_MAX_LIMIT / 64] }; 2];
 
-impl Told {
-    fn new(pid1: bool) -> Told {
-        Told {
-            all: false,
-            remember: !pid1,
-        }
-    }
+/// Whether `pid` is new to `phase`, which now counts it as told.
+fn first(phase: usize, pid: usize) -> bool {
+    let b = 1u64 << (pid % 64);
+    TOLD[phase]
+        .get(pid / 64)
+        .is_none_or(|w| w.fetch_or(b, Relaxed) & b == 0)
+}
 
-    /// Remembers nothing: every call signals everyone left (SIGKILL).
-    fn nothing() -> Told {
-        Told {
-            all: false,
-            remember: false,
-        }
-    }
-
-    /// Records `pid`; false if it was already there.
-    fn first(&mut self, pid: usize) -> bool {
-        match TOLD.get(pid / 64) {
-            Some(w) if self.remember => {
-                let b = 1u64 << (pid % 64);
-                w.fetch_or(b, Relaxed) & b == 0
-            }
-            _ => true,
+/// `pid` was reaped: its number may come back as another process.
+fn forget(pid: i32) {
+    for phase in &TOLD {
+        if let Some(w) = phase.get(pid as usize / 64) {
+            w.fetch_and(!(1u64 << (pid % 64)), Relaxed);
         }
     }
 }
 
-/// Sends `sig` to what is left, each process once (`told`); a SIGTERM
-/// comes with a SIGCONT, so that a stopped process can act on it.
+/// Sends the phase's signal to what is left that has not had it; a
+/// SIGTERM comes with a SIGCONT, so that a stopped process can act on it.
 #[cold]
-fn terminate(pid1: bool, sig: u32, told: &mut Told) -> sys::Result<()> {
-    let cont = if sig == k::SIGTERM { k::SIGCONT } else { sig };
+fn terminate(pid1: bool, phase: usize) -> sys::Result<()> {
+    let sig = if phase == TERM { k::SIGTERM } else { k::SIGKILL };
     if pid1 {
-        if !told.all {
-            let _ = sys::kill(-1, sig);
-            let _ = sys::kill(-1, cont);
-            told.all = sig == k::SIGTERM;
+        // One `kill(-1)` reaches everyone in the namespace, and the
+        // children they are forking (the kernel holds a fork back until
+        // it has the signal too). The SIGTERM goes once; the SIGKILL
+        // again after each wait, for a process that entered our PID
+        // namespace by setns(2) since.
+        // (PID 0, never a process, stands for "sent" in TERM.)
+        if phase == KILL || first(TERM, 0) {
+            send(-1, sig);
         }
         return Ok(());
     }
     // We are single-threaded, so our one thread's list is all of our
     // children (proc(5): /proc/PID/task/TID/children). Read in pieces: a
     // PID cut at the end of one carries over to the next.
-    let fd = sys::open(cstr!("/proc/thread-self/children"), k::O_RDONLY)?;
+    let fd = crate::rt::with_fd_room(&mut || {
+        sys::open(cstr!("/proc/thread-self/children"), k::O_RDONLY)
+    })?;
     let mut buf = [0u8; 512];
     let mut pid = 0usize;
     loop {
@@ -400,12 +400,12 @@ fn terminate(pid1: bool, sig: u32, told: &mut Told) -> sys::Result<()> {
             if b.is_ascii_digit() {
                 pid = pid * 10 + (b - b'0') as usize;
             } else {
-                signal_once(pid, sig, cont, told);
+                signal_once(pid, phase, sig);
                 pid = 0;
             }
         }
         if n == 0 {
-            signal_once(pid, sig, cont, told);
+            signal_once(pid, phase, sig);
             break;
         }
     }
@@ -413,10 +413,16 @@ fn terminate(pid1: bool, sig: u32, told: &mut Told) -> sys::Result<()> {
     Ok(())
 }
 
-fn signal_once(pid: usize, sig: u32, cont: u32, told: &mut Told) {
-    if pid > 0 && told.first(pid) {
-        let _ = sys::kill(pid as i32, sig);
-        let _ = sys::kill(pid as i32, cont);
+fn signal_once(pid: usize, phase: usize, sig: u32) {
+    if pid > 0 && first(phase, pid) {
+        send(pid as i32, sig);
+    }
+}
+
+fn send(pid: i32, sig: u32) {
+    let _ = sys::kill(pid, sig);
+    if sig == k::SIGTERM {
+        let _ = sys::kill(pid, k::SIGCONT);
     }
 }
 
