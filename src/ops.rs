@@ -63,12 +63,18 @@ pub enum Op<'a> {
     Propagation(u32, &'static [u8]),
     Chroot(Zstr<'a>),
     Chdir(Zstr<'a>),
+    /// Work in a directory for the operations that follow, until
+    /// `Leave`: they name it `.`, so that its path is resolved once, and
+    /// a symlink swapped in between two of them cannot send the second
+    /// elsewhere.
+    Enter(Zstr<'a>),
+    Leave,
     /// Unless `/` was just made private, the proc mount point may still
     /// propagate to the caller's namespace: a proc mounted there would
     /// cover the caller's /proc with one that dies with our PID
-    /// namespace. Make it private first, as util-linux's unshare does;
-    /// on a directory that is not a mount point the kernel refuses
-    /// (EINVAL), and so do we.
+    /// namespace. Make it private first (in it: `Enter`); on a directory
+    /// that is not a mount point the kernel refuses (EINVAL), and so do
+    /// we.
     ProcPrivate(Zstr<'a>),
     MountProc(Zstr<'a>),
     /// A new network namespace has only `lo`, and it is down; bring it up
@@ -88,7 +94,7 @@ impl<'a> Op<'a> {
             Op::Hostname(_) => Step::Sethostname,
             Op::Propagation(..) => Step::Propagation,
             Op::Chroot(_) => Step::Chroot,
-            Op::Chdir(_) => Step::Chdir,
+            Op::Chdir(_) | Op::Enter(_) | Op::Leave => Step::Chdir,
             Op::ProcPrivate(_) => Step::ProcPrivate,
             Op::MountProc(_) => Step::MountProc,
             Op::Loopback => Step::LoopbackUp,
@@ -100,12 +106,18 @@ impl<'a> Op<'a> {
         match self {
             Op::Hostname(name) => Some(name),
             Op::Propagation(_, name) => Some(name),
-            Op::Chroot(d) | Op::Chdir(d) | Op::ProcPrivate(d) | Op::MountProc(d) => Some(d.bytes()),
+            Op::Chroot(d) | Op::Chdir(d) | Op::Enter(d) | Op::ProcPrivate(d) | Op::MountProc(d) => {
+                Some(d.bytes())
+            }
             _ => None,
         }
     }
 
-    fn run(self, cfg: &Config, outside: Outside) -> sys::Result<()> {
+    /// Runs the operation; `back` is the working directory a `Leave`
+    /// returns to, held open by `Enter` (else -1).
+    fn run(self, cfg: &Config, outside: Outside, back: &mut i32) -> sys::Result<()> {
+        // In an `Enter`ed directory, its operations act on `.`.
+        let here = |dir| if *back >= 0 { cstr!(".") } else { dir };
         match self {
             Op::Setgroups => write_file(cstr!("/proc/self/setgroups"), b"deny"),
             Op::GidMap(gid) => write_map(cstr!("/proc/self/gid_map"), gid, outside.gid),
@@ -135,12 +147,24 @@ impl<'a> Op<'a> {
             }
             Op::Chroot(dir) => sys::chroot(dir).map(drop),
             Op::Chdir(dir) => sys::chdir(dir).map(drop),
+            Op::Enter(dir) => {
+                *back = rt::with_fd_room(&mut || {
+                    sys::open(cstr!("."), k::O_PATH | k::O_DIRECTORY)
+                })?;
+                sys::chdir(dir).map(drop)
+            }
+            Op::Leave => {
+                let r = sys::fchdir(*back);
+                let _ = sys::close(*back);
+                *back = -1;
+                r.map(drop)
+            }
             Op::ProcPrivate(dir) => {
-                sys::mount(None, dir, None, k::MS_REC | k::MS_PRIVATE).map(drop)
+                sys::mount(None, here(dir), None, k::MS_REC | k::MS_PRIVATE).map(drop)
             }
             Op::MountProc(dir) => {
                 let flags = k::MS_NOSUID | k::MS_NODEV | k::MS_NOEXEC;
-                sys::mount(Some(cstr!("proc")), dir, Some(cstr!("proc")), flags).map(drop)
+                sys::mount(Some(cstr!("proc")), here(dir), Some(cstr!("proc")), flags).map(drop)
             }
             Op::Loopback => loopback_up(),
         }
@@ -187,9 +211,13 @@ pub fn each<'a>(cfg: &Config<'a>, f: &mut dyn FnMut(Op<'a>)) {
     }
     if let Some(dir) = cfg.mount_proc {
         if cfg.propagation != Propagation::Private {
+            f(Op::Enter(dir));
             f(Op::ProcPrivate(dir));
+            f(Op::MountProc(dir));
+            f(Op::Leave);
+        } else {
+            f(Op::MountProc(dir));
         }
-        f(Op::MountProc(dir));
     }
     if cfg.has(k::CLONE_NEWNET) {
         f(Op::Loopback);
@@ -201,11 +229,12 @@ pub fn each<'a>(cfg: &Config<'a>, f: &mut dyn FnMut(Op<'a>)) {
 pub fn run(cfg: &Config, outside: Outside) -> Result<(), Failure> {
     let mut i = 0;
     let mut failed = Ok(());
+    let mut back = -1;
     each(cfg, &mut |op| {
         // After a failure, the rest of the list is not run.
         if failed.is_ok() {
             step::verbose(cfg.verbose(), op.step(), op.operand());
-            if let Err(errno) = op.run(cfg, outside) {
+            if let Err(errno) = op.run(cfg, outside, &mut back) {
                 failed = Err(Failure {
                     step: op.step(),
                     op: i,
@@ -342,11 +371,11 @@ mod tests {
         // The mount point of proc is made private unless / was.
         assert_eq!(
             steps(&["--propagation=shared", "--mount-proc", "true"]),
-            [Propagation, ProcPrivate, MountProc]
+            [Propagation, Chdir, ProcPrivate, MountProc, Chdir]
         );
         assert_eq!(
             steps(&["--propagation=unchanged", "--mount-proc", "true"]),
-            [ProcPrivate, MountProc]
+            [Chdir, ProcPrivate, MountProc, Chdir]
         );
     }
 

@@ -502,6 +502,12 @@ pub fn chdir(path: Zstr) -> Result<usize> {
     unsafe { syscall!(Sysno::chdir, path.ptr()) }
 }
 
+/// `fchdir(2)`.
+pub fn fchdir(fd: i32) -> Result<usize> {
+    // SAFETY: no memory is passed.
+    unsafe { syscall!(Sysno::fchdir, fd) }
+}
+
 /// `chroot(2)`.
 pub fn chroot(path: Zstr) -> Result<usize> {
     // SAFETY: NUL-terminated, live.
