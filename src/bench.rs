@@ -18,7 +18,7 @@
 //! fork-style clones copy no more page tables at the millionth iteration
 //! than at the first.
 
-use crate::cli::{usage, Action, Args, Config, Misuse, Usage};
+use crate::cli::{usage, Args, Config, Misuse, Usage};
 use crate::cstr;
 use crate::ops::Outside;
 use crate::out::Line;
@@ -143,11 +143,20 @@ pub fn parse_case(name: &[u8]) -> Option<u32> {
     Some(flags)
 }
 
+/// What the words after `bench` ask for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    Run(Bench<'a>),
+    /// `--exit`: nothing, at once (the default payload).
+    Exit,
+    Help,
+}
+
 /// Parses the words after `bench` (from word `i` on). Options come first,
 /// as for nsinit itself; the first other word starts the cases.
 #[cold]
 #[inline(never)]
-pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, mut i: usize) -> Result<Action<'a>, Usage<'a>> {
+pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, mut i: usize) -> Result<Parsed<'a>, Usage<'a>> {
     let mut b = Bench {
         n: DEFAULT_N,
         json: false,
@@ -167,8 +176,8 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, mut i: usize) -> Result<Action<
         };
         match w {
             b"--json" => b.json = true,
-            b"--exit" => return Ok(Action::Exit),
-            b"-h" | b"--help" => return Ok(Action::Help),
+            b"--exit" => return Ok(Parsed::Exit),
+            b"-h" | b"--help" => return Ok(Parsed::Help),
             b"-n" => {
                 let v = value()?.bytes();
                 match crate::out::parse_i64(v) {
@@ -199,7 +208,7 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, mut i: usize) -> Result<Action<
             return usage(Misuse::UnknownCase, c);
         }
     }
-    Ok(Action::Bench(b))
+    Ok(Parsed::Run(b))
 }
 
 /// min, median, p90, p99 and mean of a set of samples, in nanoseconds.
@@ -502,7 +511,7 @@ pub fn run(b: &Bench, p: &Process, mask: SigSet, me: i32) -> u8 {
     // round ends or an iteration fails. Every other signal does to us what
     // it would have done before nsinit blocked them all in main.
     let stop = sys::sigbit(k::SIGINT) | sys::sigbit(k::SIGTERM) | sys::sigbit(k::SIGHUP);
-    let _ = sys::sigdefault(k::SIGCHLD);
+    let _ = sys::sigdefault(k::SIGCHLD, false);
     let _ = sys::sigprocmask(k::SIG_SETMASK, &(mask | stop | sys::sigbit(k::SIGPIPE)));
     // The default payload: ourselves, `bench --exit`.
     let mut exe = [0u8; 1024];
@@ -719,7 +728,7 @@ mod tests {
 
     fn bench(s: &[&str]) -> Bench<'static> {
         match parse(zs(s), 0) {
-            Ok(Action::Bench(b)) => b,
+            Ok(Parsed::Run(b)) => b,
             r => panic!("{s:?}: {r:?}"),
         }
     }
@@ -793,7 +802,7 @@ mod tests {
         let b = bench(&["--payload", "/bin/true", "--", "net+user"]);
         assert_eq!(b.payload.unwrap().bytes(), b"/bin/true");
         assert_eq!((b.cases.from, b.cases.count), (3, 1));
-        assert_eq!(parse(zs(&["--exit"]), 0), Ok(Action::Exit));
+        assert_eq!(parse(zs(&["--exit"]), 0), Ok(Parsed::Exit));
         assert_eq!(
             parse(zs(&["pid", "--help"]), 0).map(|_| ()),
             Err(Usage {
@@ -801,7 +810,7 @@ mod tests {
                 word: b"--help"
             })
         );
-        assert_eq!(parse(zs(&["--help", "pid"]), 0), Ok(Action::Help));
+        assert_eq!(parse(zs(&["--help", "pid"]), 0), Ok(Parsed::Help));
         assert_eq!(bench(&["-n", "1000000"]).n, 1_000_000);
     }
 
@@ -821,7 +830,7 @@ mod tests {
         assert_eq!(err(&["--jsn"]), ("unrecognized option", "--jsn".into()));
         let many = ["pid"; 17];
         assert_eq!(err(&many).0, "more than 16 cases");
-        assert!(matches!(parse(zs(&["pid"; 16]), 0), Ok(Action::Bench(_))));
+        assert!(matches!(parse(zs(&["pid"; 16]), 0), Ok(Parsed::Run(_))));
     }
 
     fn st(v: &[u64]) -> Stats {

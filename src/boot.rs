@@ -6,10 +6,10 @@
 //! ("Attempted to kill init!").
 
 use crate::cli::Config;
-use crate::step::{self, Failure, Step};
 use crate::cstr;
 use crate::out::Line;
 use crate::rt::Process;
+use crate::step::{self, Failure, Step};
 use crate::sys::{self, SigSet, Zstr};
 use crate::text;
 use linux_raw_sys::general as k;
@@ -39,7 +39,12 @@ pub fn run(cfg: &Config, p: &Process, machine: bool, mask: SigSet) -> u8 {
     let nosuid = k::MS_NOSUID | k::MS_NODEV | k::MS_NOEXEC;
     mount(cstr!("proc"), cstr!("/proc"), nosuid, b"proc on /proc");
     mount(cstr!("sysfs"), cstr!("/sys"), nosuid, b"sysfs on /sys");
-    mount(cstr!("devtmpfs"), cstr!("/dev"), k::MS_NOSUID, b"devtmpfs on /dev");
+    mount(
+        cstr!("devtmpfs"),
+        cstr!("/dev"),
+        k::MS_NOSUID,
+        b"devtmpfs on /dev",
+    );
     console();
     let code = crate::spawn::run(cfg, p, mask, 1);
     let end: &[u8] = if cfg.reboot() {
@@ -80,7 +85,11 @@ fn mount(fstype: Zstr, dir: Zstr, flags: u32, what: &[u8]) {
     let _ = sys::mkdir(dir, 0o755);
     match sys::mount(Some(fstype), dir, Some(fstype), flags) {
         Ok(_) | Err(sys::Errno::EBUSY) => {}
-        Err(e) => drop(step::report(Failure::new(Step::Mount, e), Some(what), Default::default())),
+        Err(e) => drop(step::report(
+            Failure::new(Step::Mount, e),
+            Some(what),
+            Default::default(),
+        )),
     }
 }
 

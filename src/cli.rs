@@ -114,6 +114,9 @@ pub const VERBOSE: u32 = 1 << 4;
 /// reboot) when COMMAND ends.
 pub const BOOT: u32 = 1 << 5;
 pub const REBOOT: u32 = 1 << 6;
+/// `--propagation` was given: only a new mount namespace has a `/` of its
+/// own to apply it to.
+const PROPAGATION: u32 = 1 << 7;
 
 impl Default for Config<'_> {
     fn default() -> Self {
@@ -175,14 +178,6 @@ impl<'a> Config<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Action<'a> {
     Run(Config<'a>),
-    #[cfg(feature = "bench")]
-    Bench(crate::bench::Bench<'a>),
-    /// `bench --exit`: nothing, at once.
-    #[cfg(feature = "bench")]
-    Exit,
-    /// `bench` in a build without the benchmark.
-    #[cfg(not(feature = "bench"))]
-    NoBench,
     Help,
     Version,
 }
@@ -204,6 +199,8 @@ named! {
         Id = "not a valid id",
         Seconds = "not a number of seconds",
         GraceWithoutInit = "--grace needs an init: drop --exec",
+        ExecWithoutPid = "--exec needs -p",
+        PropagationWithoutMount = "--propagation needs -m",
         NoCommand = "missing COMMAND",
         // nsinit bench (kept in a build without it: a few bytes).
         Iterations = "iterations: 1 to 1000000",
@@ -245,7 +242,9 @@ const _: () = assert!(
         | k::CLONE_NEWCGROUP)
         & 0x3ff
         == 0
-        && (TIME | EXEC | SUBREAPER | NO_KILL_CHILD | VERBOSE | BOOT | REBOOT) & !0xff == 0
+        && (TIME | EXEC | SUBREAPER | NO_KILL_CHILD | VERBOSE | BOOT | REBOOT | PROPAGATION)
+            & !0xff
+            == 0
 );
 
 /// An option's value as `apply`'s bodies read it: the word, its bytes,
@@ -351,7 +350,7 @@ options! {
             z => dir(z)?,
         });
     };
-    Propagation "-" "propagation" REQUIRED => |c, v| {
+    Propagation "-" "propagation" REQUIRED | PROPAGATION => |c, v| {
         c.propagation = Propagation::find(v.bytes).ok_or(Stop::Bad(Misuse::Propagation))?;
     };
     Wd "w" "wd" REQUIRED => |c, v| c.wd = Some(dir(v.zstr)?);
@@ -409,12 +408,6 @@ fn seconds(number: Option<i64>) -> Result<i64, Stop> {
 #[inline(never)]
 pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action<'a>, Usage<'a>> {
     let n = args.count();
-    if n > 0 && args.word(0) == cstr!("bench") {
-        #[cfg(feature = "bench")]
-        return crate::bench::parse(args, 1);
-        #[cfg(not(feature = "bench"))]
-        return Ok(Action::NoBench);
-    }
     let mut cfg = Config::new();
     if machine {
         cfg.flags = BOOT;
@@ -495,6 +488,13 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
         // COMMAND is PID 1 and its exit ends the namespace: no init of
         // ours is left to be graceful.
         return usage(Misuse::GraceWithoutInit, b"");
+    }
+    // Either would be silently nothing: say so instead.
+    if cfg.exec() && !cfg.has(k::CLONE_NEWPID) {
+        return usage(Misuse::ExecWithoutPid, b"");
+    }
+    if cfg.flags & PROPAGATION != 0 && !cfg.has(k::CLONE_NEWNS) {
+        return usage(Misuse::PropagationWithoutMount, b"");
     }
     if i >= n {
         if !cfg.boot() {
@@ -625,12 +625,12 @@ mod tests {
         ] {
             assert_eq!(run(args).unwrap().wd, Some(cstr!("/tmp")), "{args:?}");
         }
-        let c = run(&["-R", "/srv", "--propagation", "slave", "true"]).unwrap();
+        let c = run(&["-m", "-R", "/srv", "--propagation", "slave", "true"]).unwrap();
         assert_eq!(c.root, Some(cstr!("/srv")));
         assert_eq!(c.propagation, Propagation::Slave);
         assert_eq!(c.propagation.flag(), Some((k::MS_SLAVE, &b"slave /"[..])));
         assert_eq!(
-            run(&["--propagation=unchanged", "true"])
+            run(&["--propagation=unchanged", "--mount-proc", "true"])
                 .unwrap()
                 .propagation
                 .flag(),
@@ -668,10 +668,24 @@ mod tests {
             err(&["--exec", "-p", "--grace=1", "true"]),
             "--grace needs an init: drop --exec"
         );
+        assert_eq!(err(&["--exec", "--grace=1", "true"]), "--exec needs -p");
         assert!(
-            run(&["--exec", "--grace=1", "true"]).is_ok(),
+            run(&["--grace=1", "true"]).is_ok(),
             "no PID namespace: nsinit reaps"
         );
+    }
+
+    #[test]
+    fn options_that_would_do_nothing_are_refused() {
+        assert_eq!(err(&["--exec", "-m", "true"]), "--exec needs -p");
+        assert!(run(&["--exec", "--pid", "true"]).is_ok());
+        assert_eq!(
+            err(&["--propagation=slave", "-p", "true"]),
+            "--propagation needs -m"
+        );
+        // A mount namespace implied by another option is one.
+        assert!(run(&["--propagation=shared", "--mount-proc", "true"]).is_ok());
+        assert!(run(&["-R/", "--propagation=slave", "-m", "true"]).is_ok());
     }
 
     #[test]

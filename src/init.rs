@@ -13,11 +13,11 @@
 //! namespace with it, so a failing call is skipped, not fatal.
 
 use crate::cli::Policy;
-use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use crate::cstr;
 use crate::out::Line;
 use crate::sys::{self, sigbit, Errno};
 use crate::text;
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use linux_raw_sys::general as k;
 
 /// nsinit's controlling terminal: how to reach it, and whether our
@@ -88,7 +88,13 @@ pub fn supervise(s: &Supervisor) -> u8 {
     let outer = s.term.filter(|_| !s.pid1);
     let mut job = 0;
     if let Some(t) = outer {
-        job = if s.command { child } else if t.fg { sys::tcgetpgrp(t.fd).unwrap_or(0) } else { 0 };
+        job = if s.command {
+            child
+        } else if t.fg {
+            sys::tcgetpgrp(t.fd).unwrap_or(0)
+        } else {
+            0
+        };
         if s.jobs >= 0 {
             listen(s, &mut job);
         }
@@ -193,7 +199,9 @@ fn stopped(s: &Supervisor, job: &mut i32, sig: u32) {
 /// group is orphaned, in the kernel's words.)
 fn job_control_above() -> bool {
     let parent = sys::getppid();
-    parent > 0 && sys::getpgid(parent) != Ok(sys::getpgrp()) && sys::getsid(parent) == sys::getsid(0)
+    parent > 0
+        && sys::getpgid(parent) != Ok(sys::getpgrp())
+        && sys::getsid(parent) == sys::getsid(0)
 }
 
 /// We were continued: COMMAND's group gets the terminal if we have it,
@@ -373,7 +381,11 @@ fn forget(pid: i32) {
 /// SIGTERM comes with a SIGCONT, so that a stopped process can act on it.
 #[cold]
 fn terminate(pid1: bool, phase: usize) -> sys::Result<()> {
-    let sig = if phase == TERM { k::SIGTERM } else { k::SIGKILL };
+    let sig = if phase == TERM {
+        k::SIGTERM
+    } else {
+        k::SIGKILL
+    };
     if pid1 {
         // One `kill(-1)` reaches everyone in the namespace, and the
         // children they are forking (the kernel holds a fork back until

@@ -9,15 +9,17 @@
 //! rt      the process as started (argv, envp, auxv); the clone stacks and
 //!         the typed clone built on them
 //! text    the English, byte-pair encoded at compile time
-//! out     lines written whole with one writev; errno names
+//! out     lines buffered and written whole (a longer one in pieces);
+//!         errno names
 //! step    the vocabulary of setup steps, failures and their messages
 //! cli     argv -> Config; each option declared once
 //! ops     the ordered list of setup operations run in the child
-//! spawn   the clone plan: which process, fork- or vfork-style, reports
 //! init    the supervisor: forwarding, reaping, job control, grace
+//! spawn   the clone plan: which process, fork- or vfork-style, reports
 //! boot    the machine's init
-//! bench   `nsinit bench`
+//! bench   `nsinit bench`, a command of its own: its own argv parser
 //! ```
+//! (`main`, below, is the one place that knows both `cli` and `bench`.)
 //! Data flows one way: argv → `cli` → `Config` → `spawn` (parent) → `ops`
 //! (child) → execve, while `init` waits for statuses. Only `arch`, `sys`
 //! and `rt` contain `unsafe`.
@@ -117,18 +119,16 @@ pub fn main(p: &Process) -> u8 {
         return refuse_secure();
     }
     let me = sys::getpid();
+    // `nsinit bench ...`: a command of its own, with its own options.
+    if p.argc() > 1 && p.arg(1) == cstr!("bench") {
+        return bench(p, mask, me);
+    }
     let machine = boot::first_process(me);
     // Matched by reference: the `Config` stays where `parse` built it
     // rather than be copied out (200 bytes, and the code to copy them).
     match &cli::parse(p, machine) {
         Ok(Action::Run(cfg)) if cfg.boot() => boot::run(cfg, p, machine, mask),
         Ok(Action::Run(cfg)) => spawn::run(cfg, p, mask, me),
-        #[cfg(feature = "bench")]
-        Ok(Action::Bench(b)) => bench::run(b, p, mask, me),
-        #[cfg(feature = "bench")]
-        Ok(Action::Exit) => 0,
-        #[cfg(not(feature = "bench"))]
-        Ok(Action::NoBench) => no_bench(),
         Ok(Action::Help) => help(),
         Ok(Action::Version) => version(),
         Err(u) => misuse(u),
@@ -152,10 +152,20 @@ fn refuse_secure() -> u8 {
     125
 }
 
+#[cfg(feature = "bench")]
+fn bench(p: &Process, mask: sys::SigSet, me: i32) -> u8 {
+    match &bench::parse(p, 1) {
+        Ok(bench::Parsed::Run(b)) => bench::run(b, p, mask, me),
+        Ok(bench::Parsed::Exit) => 0,
+        Ok(bench::Parsed::Help) => help(),
+        Err(u) => misuse(u),
+    }
+}
+
 #[cfg(not(feature = "bench"))]
 #[cold]
 #[inline(never)]
-fn no_bench() -> u8 {
+fn bench(_: &Process, _: sys::SigSet, _: i32) -> u8 {
     Line::msg()
         .push_text(text!("bench: not in this build (cargo feature \"bench\"); a COMMAND named bench: nsinit -- bench"))
         .eprint();

@@ -148,9 +148,8 @@ impl<'a> Op<'a> {
             Op::Chroot(dir) => sys::chroot(dir).map(drop),
             Op::Chdir(dir) => sys::chdir(dir).map(drop),
             Op::Enter(dir) => {
-                *back = rt::with_fd_room(&mut || {
-                    sys::open(cstr!("."), k::O_PATH | k::O_DIRECTORY)
-                })?;
+                *back =
+                    rt::with_fd_room(&mut || sys::open(cstr!("."), k::O_PATH | k::O_DIRECTORY))?;
                 sys::chdir(dir).map(drop)
             }
             Op::Leave => {

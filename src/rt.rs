@@ -385,4 +385,3 @@ pub fn above_stdio(fd: i32) -> sys::Result<i32> {
     let _ = sys::close(fd);
     r
 }
-

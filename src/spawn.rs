@@ -74,6 +74,9 @@ pub struct Ctx<'a> {
     /// nsinit's controlling terminal, if any: COMMAND's process group
     /// gets it if we were its foreground.
     term: Option<Terminal>,
+    /// SIGCHLD was ignored when we started: COMMAND gets that back, as it
+    /// would from a plain exec (a disposition of SIG_IGN survives one).
+    chld_ignored: bool,
     /// The pipe of `Plan::pipe`, or -1.
     rd: i32,
     wr: i32,
@@ -102,6 +105,7 @@ impl<'a> Ctx<'a> {
             mask,
             parent: me,
             term,
+            chld_ignored: false,
             rd: -1,
             wr: -1,
             failed: AtomicU64::new(0),
@@ -124,7 +128,7 @@ pub fn run(cfg: &Config, p: &Process, mask: SigSet, me: i32) -> u8 {
     }
     // A SIG_IGN inherited for SIGCHLD would make the kernel reap our child
     // itself and take its status with it.
-    let _ = sys::sigdefault(k::SIGCHLD);
+    let chld_ignored = sys::sigdefault(k::SIGCHLD, false) == Ok(true);
     let term = Terminal::find();
     // No COMMAND: a machine's init runs the shell, as the kernel would.
     let argv = match cfg.command {
@@ -132,6 +136,7 @@ pub fn run(cfg: &Config, p: &Process, mask: SigSet, me: i32) -> u8 {
         i => p.args_from(i),
     };
     let mut ctx = Ctx::new(cfg, p, argv, mask, me, term);
+    ctx.chld_ignored = chld_ignored;
     let pid = match launch(&mut ctx) {
         Ok(pid) => pid,
         Err(f) => return report(cfg, f),
@@ -305,6 +310,9 @@ fn command(ctx: &Ctx, shared: bool) -> ! {
         // A write to a dead stderr raised a SIGPIPE that is pending here,
         // blocked: it is ours, not COMMAND's to die of.
         let _ = sys::sigtimedwait(&sys::sigbit(k::SIGPIPE), Some(&ZERO));
+    }
+    if ctx.chld_ignored {
+        let _ = sys::sigdefault(k::SIGCHLD, true);
     }
     let _ = sys::sigprocmask(k::SIG_SETMASK, &ctx.mask);
     let e = execvp(ctx);

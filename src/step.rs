@@ -113,9 +113,10 @@ pub fn hint(step: Step, e: Errno, ns: Namespaces) -> Option<Text> {
         (Step::Clone | Step::UnshareTime, Errno::EPERM) if user => {
             text!("user namespaces are refused in a chroot, and where disabled (sysctl kernel.unprivileged_userns_clone, AppArmor, SELinux)")
         }
-        (Step::Clone | Step::UnshareTime, Errno::EPERM) => {
+        (Step::Clone | Step::UnshareTime | Step::Sethostname, Errno::EPERM) => {
             text!("needs CAP_SYS_ADMIN, or add --user")
         }
+        (Step::Chroot, Errno::EPERM) => text!("needs CAP_SYS_CHROOT, or add --user"),
         (Step::Clone | Step::UnshareTime, Errno::ENOSPC) => {
             text!("namespace limit reached: /proc/sys/user/max_*_namespaces, or PID or user namespaces nested 32 deep")
         }
@@ -124,7 +125,6 @@ pub fn hint(step: Step, e: Errno, ns: Namespaces) -> Option<Text> {
         (Step::MountProc, Errno::EPERM) if user && !ns.has(k::CLONE_NEWPID) => {
             text!("a user namespace cannot mount the host's proc: add --pid")
         }
-        (Step::Sethostname, Errno::EPERM) => text!("needs CAP_SYS_ADMIN: add --user"),
         (Step::Pipe, Errno::EMFILE) => {
             text!("RLIMIT_NOFILE leaves no descriptor even at its hard limit (-p and -T need one)")
         }
@@ -238,5 +238,9 @@ mod tests {
         let userpid = Namespaces::new(k::CLONE_NEWUSER | k::CLONE_NEWPID);
         assert!(hint(Step::MountProc, Errno::EPERM, userpid).is_none());
         assert!(hint(Step::Chdir, Errno::ENOENT, none).is_none());
+        assert!(hint(Step::Chroot, Errno::EPERM, none)
+            .unwrap()
+            .string()
+            .contains("CAP_SYS_CHROOT"));
     }
 }

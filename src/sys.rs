@@ -436,12 +436,16 @@ pub fn sigtimedwait(set: &SigSet, timeout: Option<&k::timespec>) -> Result<SigIn
     })
 }
 
-/// `rt_sigaction(2)` setting `sig` to `SIG_DFL` (no handler, so no
-/// restorer is needed); returns whether it was ignored (`SIG_IGN`) before.
-pub fn sigdefault(sig: u32) -> Result<bool> {
+/// `rt_sigaction(2)` setting `sig` to `SIG_DFL`, or `SIG_IGN` if `ignore`
+/// (no handler, so no restorer is needed); returns whether it was ignored
+/// before.
+pub fn sigdefault(sig: u32, ignore: bool) -> Result<bool> {
     // SAFETY: all-zero is a valid kernel_sigaction: SIG_DFL, no flags, no
     // restorer, empty mask.
-    let act: k::kernel_sigaction = unsafe { core::mem::zeroed() };
+    let mut act: k::kernel_sigaction = unsafe { core::mem::zeroed() };
+    // SAFETY: SIG_IGN is the handler value 1, never called.
+    act.sa_handler_kernel =
+        unsafe { core::mem::transmute::<usize, k::__kernel_sighandler_t>(ignore as usize) };
     // SAFETY: as above, for the old action the kernel fills in.
     let mut old: k::kernel_sigaction = unsafe { core::mem::zeroed() };
     // SAFETY: both actions are live for the call.

@@ -50,6 +50,15 @@ fn usage_errors_before_anything_runs() {
             "nsinit: propagation: private, slave, shared or unchanged: rshared\n",
         ),
         (&["--wd=", "touch", touch], "nsinit: empty directory\n"),
+        // Options that would silently do nothing.
+        (
+            &["--exec", "-u", "touch", touch],
+            "nsinit: --exec needs -p\n",
+        ),
+        (
+            &["-p", "--propagation=shared", "touch", touch],
+            "nsinit: --propagation needs -m\n",
+        ),
     ];
     for (args, msg) in cases {
         let r = run(args);
@@ -183,7 +192,7 @@ fn every_setup_step_fails_cleanly() {
         (&[], "inject=rt_sigprocmask:error=EINVAL:when=1", &["-p"], 125, "rt_sigprocmask: EINVAL (Invalid argument)"),
         (&[], "inject=prctl:error=EINVAL", &["-u"], 125, "prctl PR_SET_CHILD_SUBREAPER: EINVAL (Invalid argument)"),
         (&[], "inject=prctl:error=EINVAL", &["-p"], 125, "prctl PR_SET_PDEATHSIG: EINVAL (Invalid argument)"),
-        (&[], "inject=sethostname:error=EPERM", &["--hostname=box"], 125, "sethostname box: EPERM (Operation not permitted); needs CAP_SYS_ADMIN: add --user"),
+        (&[], "inject=sethostname:error=EPERM", &["--hostname=box"], 125, "sethostname box: EPERM (Operation not permitted); needs CAP_SYS_ADMIN, or add --user"),
         (&[], "inject=mount:error=EPERM", &["-p", "--mount-proc"], 125, "mount --make-rprivate /: EPERM (Operation not permitted)"),
         (&[], "inject=mount:error=EINVAL", &["-m", "--propagation=slave"], 125, "mount --make-rslave /: EINVAL (Invalid argument)"),
         (&[], "inject=mount:error=ENODEV:when=2", &["-p", "--mount-proc=/mnt"], 125, "mount proc on /mnt: ENODEV (No such device)"),
@@ -195,6 +204,7 @@ fn every_setup_step_fails_cleanly() {
         (&["-P", "/proc/self/timens_offsets"], "inject=openat:error=EACCES", &["--monotonic=5"], 125, "write /proc/self/timens_offsets: EACCES (Permission denied)"),
         (&[], "inject=setns:error=EUSERS", &["-T"], 125, "setns CLONE_NEWTIME: EUSERS (Too many users)"),
         (&[], "inject=chroot:error=ENOENT", &["-R", "/"], 125, "chroot /: ENOENT (No such file or directory)"),
+        (&[], "inject=chroot:error=EPERM", &["-R", "/"], 125, "chroot /: EPERM (Operation not permitted); needs CAP_SYS_CHROOT, or add --user"),
         (&[], "inject=chdir:error=ENOTDIR", &["-p", "-w", "/tmp"], 125, "chdir /tmp: ENOTDIR (Not a directory)"),
         (&[], "inject=socket:error=EMFILE", &["-n"], 125, "bring up lo: EMFILE (Too many open files); RLIMIT_NOFILE leaves no descriptor even at its hard limit"),
         (&[], "inject=ioctl:error=EPERM", &["-n"], 125, "bring up lo: EPERM (Operation not permitted)"),

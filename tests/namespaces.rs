@@ -144,7 +144,7 @@ fn each_flag_makes_a_new_namespace_and_only_that_one() {
         .map(|(_, k)| format!("readlink /proc/self/ns/{k};"))
         .collect();
     for (i, (flag, kind)) in kinds.iter().enumerate() {
-        let r = run(&[flag, "--exec", "--", "sh", "-c", &script]);
+        let r = run(&[flag, "--", "sh", "-c", &script]);
         assert_eq!(r.status, 0, "{flag}: {}", r.stderr);
         let inside: Vec<&str> = r.stdout.lines().collect();
         for (j, (_, other)) in kinds.iter().enumerate() {

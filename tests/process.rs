@@ -294,3 +294,35 @@ fn orphans_are_reaped_behind_a_plain_nsinit() {
     assert_eq!(l[0], "2", "the orphan was not adopted: {}", r.stdout);
     assert_eq!(l[1].trim(), l[2], "a zombie is left: {}", r.stdout);
 }
+
+#[test]
+fn an_ignored_sigchld_is_commands_again() {
+    // A disposition of SIG_IGN survives execve: COMMAND should see what
+    // it would see without nsinit in between, though nsinit itself needs
+    // SIGCHLD (ignored, the kernel would reap COMMAND and lose its status).
+    let caller = "import os, signal, sys\n\
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)\n\
+        os.execv(sys.argv[1], sys.argv[1:])";
+    if !need("python3") {
+        return;
+    }
+    let modes: &[&[&str]] = if root() { MODES } else { &MODES[..1] };
+    for mode in modes {
+        let mut args = vec!["-c", caller, NSINIT];
+        args.extend_from_slice(mode);
+        // Not through a shell: sh sets its own SIGCHLD. grep fails (2) on
+        // the missing file, so that nsinit must have seen COMMAND's status.
+        let missing = "/nonexistent-nsinit";
+        args.extend_from_slice(&["--", "grep", "-h", "SigIgn", "/proc/self/status", missing]);
+        let r = sh("python3", &args);
+        assert_eq!(r.status, 2, "{mode:?}: {}", r.stderr);
+        let ign = r.stdout.trim().trim_start_matches("SigIgn:").trim();
+        let ign = u64::from_str_radix(ign, 16).unwrap();
+        assert_ne!(
+            ign & 1 << (17 - 1),
+            0,
+            "{mode:?}: SIGCHLD not ignored: {}",
+            r.stdout
+        );
+    }
+}

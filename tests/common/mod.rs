@@ -19,7 +19,7 @@ static RESET_SIGNALS: extern "C" fn() = reset_signals;
 extern "C" fn reset_signals() {
     use linux_raw_sys::general::{SIGINT, SIGQUIT};
     for sig in [SIGINT, SIGQUIT] {
-        let _ = nsinit::sys::sigdefault(sig);
+        let _ = nsinit::sys::sigdefault(sig, false);
     }
 }
 
