@@ -186,6 +186,25 @@ fn reboot_restarts_instead() {
 }
 
 #[test]
+fn a_command_past_word_64_is_still_the_command() {
+    if !ready() {
+        return;
+    }
+    // The kernel gives init at most 32 arguments; a shell as PID 1 that
+    // execs nsinit gives it as many as it likes. Seventy options before
+    // COMMAND: nsinit must run the script, not fall back to /bin/sh.
+    let opts = "-s ".repeat(70);
+    let console = boot(&format!(
+        "rdinit=/bin/sh -- -c \"exec /nsinit {opts}-- /bin/sh -c 'echo; exit 6'\""
+    ));
+    assert!(
+        lines(&console).contains(&"nsinit: /bin/sh exited with status 6; powering off"),
+        "{console}"
+    );
+    assert!(powered_off(&console), "{console}");
+}
+
+#[test]
 fn a_shell_as_init_panics_the_control() {
     if !ready() {
         return;

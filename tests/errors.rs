@@ -50,6 +50,7 @@ fn usage_errors_before_anything_runs() {
             "nsinit: propagation: private, slave, shared or unchanged: rshared\n",
         ),
         (&["--wd=", "touch", touch], "nsinit: empty directory\n"),
+        (&["--hostname=", "touch", touch], "nsinit: empty hostname\n"),
         // Options that would silently do nothing.
         (
             &["--exec", "-u", "touch", touch],

@@ -162,7 +162,12 @@ fn a_sigterm_during_the_grace_ends_it() {
     if !root() {
         return;
     }
-    for mode in [&[][..], &["-p"]] {
+    for (mode, sig) in [
+        (&[][..], "TERM"),
+        (&["-p"], "TERM"),
+        (&[], "INT"),
+        (&["-p"], "INT"),
+    ] {
         let m = marker();
         // A straggler that ignores SIGTERM would hold a 600 s grace.
         let script = format!("trap '' TERM; sleep {m} & echo up");
@@ -180,10 +185,10 @@ fn a_sigterm_during_the_grace_ends_it() {
         assert!(wait_until(Duration::from_secs(5), || pids_with(&m).len() == 1));
         std::thread::sleep(Duration::from_millis(300));
         let t0 = Instant::now();
-        kill(c.id(), "TERM");
+        kill(c.id(), sig);
         let st = c.wait().unwrap();
-        assert!(t0.elapsed() < Duration::from_secs(5), "{mode:?}");
-        assert_eq!(st.code(), Some(0), "{mode:?}: COMMAND's status");
+        assert!(t0.elapsed() < Duration::from_secs(5), "{mode:?} {sig}");
+        assert_eq!(st.code(), Some(0), "{mode:?} {sig}: COMMAND's status");
         assert_none_left(&m);
     }
 }
