@@ -558,3 +558,37 @@ fn worker_setup_failing_leaks_nothing() {
         );
     }
 }
+
+/// The teardown worker killed mid-run: the benchmark's next write to it
+/// raises SIGPIPE, which must not kill the benchmark; the teardown rows
+/// say EPIPE and the rest of the table is measured.
+#[test]
+fn a_dead_worker_is_an_error_row() {
+    if !root() {
+        return;
+    }
+    let c = nsinit(&["bench", "-n", "2000", "pid", "none"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The worker is the benchmark's one long-lived child.
+    let mut worker = None;
+    assert!(wait_until(std::time::Duration::from_secs(5), || {
+        worker = children(c.id()).first().copied();
+        worker.is_some()
+    }));
+    kill(worker.unwrap(), "KILL");
+    let o = c.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}");
+    let rows = table(&stdout);
+    // pid: four rows; none: three (a plain process has no teardown).
+    assert_eq!(rows.len(), 7, "{stdout}");
+    for r in &rows {
+        if r.measure == "teardown" {
+            assert!(r.error.starts_with("EPIPE"), "{stdout}");
+        } else {
+            check_numbers(r, 2000.0);
+        }
+    }
+}
