@@ -44,6 +44,10 @@ fn main() {
         "-Wl,-z,max-page-size=4096",
         "-Wl,-z,norelro",
         "-Wl,-z,nosectionheader",
+        // Tail-merge string constants: a NUL-terminated path that ends
+        // another (`children` in `/proc/thread-self/children`) is stored
+        // once, inside the longer.
+        "-Wl,-O2",
     ] {
         if symbols && arg.contains("nosectionheader") {
             continue;
