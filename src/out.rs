@@ -293,12 +293,24 @@ pub fn has_byte(s: &[u8], b: u8) -> bool {
 /// line: one copy for every `named!` enum's `find`.)
 #[inline(never)]
 pub fn position(packed: &[u8], word: &[u8]) -> Option<usize> {
-    packed.split(|&b| b == 0).position(|s| s == word)
+    (0..).map_while(|i| piece(packed, i)).position(|s| s == word)
 }
 
 /// The `i`th of the NUL-separated strings in `packed`.
 pub fn nth(packed: &'static [u8], i: usize) -> &'static [u8] {
-    packed.split(|&b| b == 0).nth(i).unwrap_or(b"?")
+    piece(packed, i).unwrap_or(b"?")
+}
+
+/// The `i`th of the NUL-separated strings in `packed`, as
+/// `packed.split(|&b| b == 0).nth(i)` has it, without core's `Split`
+/// and its bounds checks.
+pub fn piece(packed: &[u8], i: usize) -> Option<&[u8]> {
+    let mut rest = packed;
+    for _ in 0..i {
+        rest = rest.get(rest.iter().position(|&b| b == 0)? + 1..)?;
+    }
+    let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+    rest.get(..end)
 }
 
 #[cfg(test)]
@@ -488,6 +500,26 @@ mod tests {
         assert_eq!(parse_i64(b"9223372036854775808"), None);
         for bad in [&b""[..], b"-", b"1x", b" 1", b"0x10", b"1.5"] {
             assert_eq!(parse_i64(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn pieces_as_split_has_them() {
+        for packed in [&b""[..], b"a", b"a\0", b"ab\0\0c", b"\0\0", b"x\0yz\0"] {
+            for i in 0..5 {
+                assert_eq!(
+                    piece(packed, i),
+                    packed.split(|&b| b == 0).nth(i),
+                    "{packed:?} {i}"
+                );
+            }
+            for w in [&b""[..], b"a", b"c", b"yz", b"q"] {
+                assert_eq!(
+                    position(packed, w),
+                    packed.split(|&b| b == 0).position(|s| s == w),
+                    "{packed:?} {w:?}"
+                );
+            }
         }
     }
 }

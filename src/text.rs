@@ -134,7 +134,7 @@ impl Text {
 
     /// The `i`th of the NUL-separated texts in this one.
     pub fn nth(self, i: usize) -> Option<Text> {
-        self.0.split(|&b| b == 0).nth(i).map(Text)
+        crate::out::piece(self.0, i).map(Text)
     }
 
     pub fn is_empty(self) -> bool {
