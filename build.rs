@@ -97,7 +97,8 @@ fn text_pairs() {
                     };
                     let body = &body[..body.find("\n}").unwrap()];
                     let mut names = Vec::new();
-                    for line in body.lines() {
+                    // `Name = "name",` lines; not `#[cfg(feature = "x")]`.
+                    for line in body.lines().filter(|l| !l.trim_start().starts_with('#')) {
                         if let Some((_, lit)) = line.split_once("= \"") {
                             names.extend(unescape(lit).0);
                             names.push(0);

@@ -205,10 +205,12 @@ named! {
         Seconds = "not a number of seconds",
         GraceWithoutInit = "--grace needs an init: drop --exec",
         NoCommand = "missing COMMAND",
-        // nsinit bench (kept in a build without it: a few bytes).
-        Iterations = "iterations: 1 to 1000000",
-        ManyCases = "more than 16 cases",
-        UnknownCase = "unknown case",
+        // nsinit bench's own.
+        #[cfg(feature = "bench")] {
+            Iterations = "iterations: 1 to 1000000",
+            ManyCases = "more than 16 cases",
+            UnknownCase = "unknown case",
+        }
     }
 }
 

@@ -50,11 +50,16 @@ macro_rules! named {
             }
         }
     };
-    (text $(#[$m:meta])* pub enum $name:ident { $($var:ident = $s:expr,)* }) => {
-        named!(@enum $(#[$m])* pub enum $name { $($var,)* });
+    // A last group of variants may be conditional, `#[cfg(...)] { ... }`:
+    // without it, neither they nor their names are in the build.
+    (text $(#[$m:meta])* pub enum $name:ident {
+        $($var:ident = $s:expr,)*
+        $(#[cfg($c:meta)] { $($cvar:ident = $cs:expr,)* })?
+    }) => {
+        named!(@enum $(#[$m])* pub enum $name { $($var,)* $($(#[cfg($c)] $cvar,)*)? });
 
         impl $name {
-            const NAMES: crate::text::Text = crate::text!(concat!($($s, "\0",)*));
+            named!(@names $($c)? [$($s),*] $([$($cs),*])?);
 
             /// This variant's name.
             pub fn name(self) -> crate::text::Text {
@@ -62,14 +67,23 @@ macro_rules! named {
             }
         }
     };
-    (@enum $(#[$m:meta])* pub enum $name:ident { $($var:ident,)* }) => {
+    (@names [$($s:expr),*]) => {
+        const NAMES: crate::text::Text = crate::text!(concat!($($s, "\0",)*));
+    };
+    (@names $c:meta [$($s:expr),*] [$($cs:expr),*]) => {
+        #[cfg($c)]
+        const NAMES: crate::text::Text = crate::text!(concat!($($s, "\0",)* $($cs, "\0",)*));
+        #[cfg(not($c))]
+        named!(@names [$($s),*]);
+    };
+    (@enum $(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $var:ident,)* }) => {
         $(#[$m])*
         #[derive(Clone, Copy, PartialEq, Eq, Debug)]
         #[repr(u8)]
-        pub enum $name { $($var,)* }
+        pub enum $name { $($(#[$vm])* $var,)* }
 
         impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$var,)*];
+            pub const ALL: &'static [$name] = &[$($(#[$vm])* $name::$var,)*];
 
             /// The variant with this number, as `self as u8` gave it.
             pub fn from_u8(b: u8) -> Option<$name> {
