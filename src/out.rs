@@ -85,9 +85,7 @@ impl Line {
                 return self;
             }
         }
-        let n = s.len().min(LINE - self.len);
-        self.buf[self.len..self.len + n].copy_from_slice(&s[..n]);
-        self.len += n;
+        self.len += copy(self.buf.get_mut(self.len..).unwrap_or_default(), s);
         self
     }
 
@@ -281,6 +279,18 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     Some(v)
 }
 
+/// Copies what fits of `src` to the start of `dst`; returns how much
+/// that is. (core's `copy_from_slice` is precompiled: it reaches memcpy
+/// through a GOT entry, and brings its length-mismatch panic.)
+pub fn copy(dst: &mut [u8], src: &[u8]) -> usize {
+    let mut n = 0;
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+        n += 1;
+    }
+    n
+}
+
 /// Whether `s` holds the byte `b`: a plain loop, where `<[u8]>::contains`
 /// would bring core's word-at-a-time memchr (200 bytes) for the few
 /// bytes nsinit ever searches.
@@ -293,7 +303,9 @@ pub fn has_byte(s: &[u8], b: u8) -> bool {
 /// line: one copy for every `named!` enum's `find`.)
 #[inline(never)]
 pub fn position(packed: &[u8], word: &[u8]) -> Option<usize> {
-    (0..).map_while(|i| piece(packed, i)).position(|s| s == word)
+    (0..)
+        .map_while(|i| piece(packed, i))
+        .position(|s| s == word)
 }
 
 /// The `i`th of the NUL-separated strings in `packed`.

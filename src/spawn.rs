@@ -24,6 +24,7 @@
 use crate::cli::Config;
 use crate::init::Terminal;
 use crate::ops::{self, Outside};
+use crate::out::copy;
 use crate::rt::{self, Process, Style};
 use crate::step::{self, Failure, Step};
 use crate::sys::{self, Argv, Errno, SigSet, Zstr};
@@ -393,10 +394,10 @@ fn execvp(ctx: &Ctx) -> Errno {
 fn candidate<'b>(buf: &'b mut [u8], dir: &[u8], name: &[u8]) -> Option<Zstr<'b>> {
     let len = dir.len() + 1 + name.len();
     let buf = buf.get_mut(..=len)?;
-    buf[..dir.len()].copy_from_slice(dir);
-    buf[dir.len()] = b'/';
-    buf[dir.len() + 1..len].copy_from_slice(name);
-    buf[len] = 0;
+    let mut at = 0;
+    for part in [dir, b"/", name, b"\0"] {
+        at += copy(buf.get_mut(at..)?, part);
+    }
     Some(Zstr::lit(buf))
 }
 
