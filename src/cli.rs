@@ -450,7 +450,7 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
                     Opt::SHORT
                         .iter()
                         .position(|&s| s == word[j - 1] && s != b'-')
-                        .and_then(|o| Opt::ALL.get(o).copied())
+                        .and_then(Opt::from_index)
                 };
                 let Some(opt) = opt else {
                     break 'word if long {

@@ -46,7 +46,7 @@ macro_rules! named {
 
             /// The variant named `word`.
             pub fn find(word: &[u8]) -> Option<$name> {
-                Self::ALL.get(crate::out::position(Self::NAMES, word)?).copied()
+                Self::from_index(crate::out::position(Self::NAMES, word)?)
             }
         }
     };
@@ -87,7 +87,16 @@ macro_rules! named {
 
             /// The variant with this number, as `self as u8` gave it.
             pub fn from_u8(b: u8) -> Option<$name> {
-                Self::ALL.get(b as usize).copied()
+                Self::from_index(b as usize)
+            }
+
+            /// The variant at `i` in `ALL`. (Compiled to a comparison: a
+            /// lookup in `ALL` would keep it as a table.)
+            pub fn from_index(i: usize) -> Option<$name> {
+                $($(#[$vm])* if i == $name::$var as usize {
+                    return Some($name::$var);
+                })*
+                None
             }
         }
     };
