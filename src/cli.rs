@@ -335,8 +335,8 @@ options! {
         c.map_user = Some(0);
         c.map_group = Some(0);
     };
-    MapUser "-" "map-user" REQUIRED | k::CLONE_NEWUSER => |c, v| c.map_user = Some(id(v.number)?);
-    MapGroup "-" "map-group" REQUIRED | k::CLONE_NEWUSER => |c, v| c.map_group = Some(id(v.number)?);
+    MapUser "-" "map-user" REQUIRED | k::CLONE_NEWUSER => |c, v| set_id(&mut c.map_user, v)?;
+    MapGroup "-" "map-group" REQUIRED | k::CLONE_NEWUSER => |c, v| set_id(&mut c.map_group, v)?;
     Hostname "-" "hostname" REQUIRED | k::CLONE_NEWUTS => |c, v| {
         let name = v.bytes;
         if name.is_empty() {
@@ -348,18 +348,18 @@ options! {
         c.hostname = Some(name);
     };
     MountProc "-" "mount-proc" OPTIONAL | k::CLONE_NEWNS => |c, v| {
-        c.mount_proc = Some(match v.zstr {
-            None => cstr!("/proc"),
-            z => dir(z)?,
-        });
+        match v.zstr {
+            None => c.mount_proc = Some(cstr!("/proc")),
+            _ => set_dir(&mut c.mount_proc, v)?,
+        }
     };
     Propagation "-" "propagation" REQUIRED => |c, v| {
         c.propagation = Propagation::find(v.bytes).ok_or(Stop::Bad(Misuse::Propagation))?;
     };
-    Wd "w" "wd" REQUIRED => |c, v| c.wd = Some(dir(v.zstr)?);
-    Root "R" "root" REQUIRED => |c, v| c.root = Some(dir(v.zstr)?);
-    Monotonic "-" "monotonic" REQUIRED | TIME => |c, v| c.monotonic = Some(seconds(v.number)?);
-    Boottime "-" "boottime" REQUIRED | TIME => |c, v| c.boottime = Some(seconds(v.number)?);
+    Wd "w" "wd" REQUIRED => |c, v| set_dir(&mut c.wd, v)?;
+    Root "R" "root" REQUIRED => |c, v| set_dir(&mut c.root, v)?;
+    Monotonic "-" "monotonic" REQUIRED | TIME => |c, v| set_seconds(&mut c.monotonic, v)?;
+    Boottime "-" "boottime" REQUIRED | TIME => |c, v| set_seconds(&mut c.boottime, v)?;
     Exec "-" "exec" EXEC;
     Subreaper "s" "subreaper" SUBREAPER;
     Pgroup "g" "pgroup" 0 => |c, _v| c.policy.pgroup = true;
@@ -389,17 +389,30 @@ fn dir(v: Option<Zstr>) -> Result<Zstr, Stop> {
         .ok_or(Stop::Bad(Misuse::EmptyDir))
 }
 
-/// A user or group id: the kernel's (uid_t)-1 is "no id", refused as the
-/// kernel refuses it.
-fn id(number: Option<i64>) -> Result<u32, Stop> {
-    match number {
-        Some(n) if (0..u32::MAX as i64).contains(&n) => Ok(n as u32),
-        _ => Err(Stop::Bad(Misuse::Id)),
-    }
+// The kinds of value that two options each take, for either one's
+// field: one body for the pair, out of line.
+
+#[inline(never)]
+fn set_dir<'a>(slot: &mut Option<Zstr<'a>>, v: &Value<'a>) -> Result<(), Stop> {
+    *slot = Some(dir(v.zstr)?);
+    Ok(())
 }
 
-fn seconds(number: Option<i64>) -> Result<i64, Stop> {
-    number.ok_or(Stop::Bad(Misuse::Seconds))
+/// A user or group id: the kernel's (uid_t)-1 is "no id", refused as the
+/// kernel refuses it.
+#[inline(never)]
+fn set_id(slot: &mut Option<u32>, v: &Value) -> Result<(), Stop> {
+    match v.number {
+        Some(n) if (0..u32::MAX as i64).contains(&n) => *slot = Some(n as u32),
+        _ => return Err(Stop::Bad(Misuse::Id)),
+    }
+    Ok(())
+}
+
+#[inline(never)]
+fn set_seconds(slot: &mut Option<i64>, v: &Value) -> Result<(), Stop> {
+    *slot = Some(v.number.ok_or(Stop::Bad(Misuse::Seconds))?);
+    Ok(())
 }
 
 /// Parses argv without argv[0]. `machine`: nsinit is the first process of
