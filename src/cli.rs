@@ -235,6 +235,19 @@ const REQUIRED: u32 = 1 << 8;
 /// Only as `--long=VALUE`: a next word is never taken.
 const OPTIONAL: u32 = 2 << 8;
 
+/// An option's entry as its table stores it, in 16 bits: flags in bits
+/// 0-7, the argument in 8-9, and its namespace, if it adds one, as the
+/// number of its `CLONE_NEW*` bit from `NS_SHIFT` up (each adds one at
+/// most).
+const fn pack(bits: u32) -> u16 {
+    let ns = bits & !0x3ff;
+    assert!(ns.count_ones() <= 1, "an option adds one namespace at most");
+    let number = if ns == 0 { 0 } else { ns.trailing_zeros() };
+    ((bits & 0x3ff) | number << NS_SHIFT) as u16
+}
+
+const NS_SHIFT: u32 = 10;
+
 // An entry's three fields do not overlap: flags in bits 0-7, the argument
 // in 8-9, namespaces above.
 const _: () = assert!(
@@ -284,11 +297,12 @@ macro_rules! options {
         impl Opt {
             /// The short letters, `-` for none, in the variants' order.
             const SHORT: &'static [u8] = concat!($($short,)*).as_bytes();
-            /// Namespaces, flags and argument of each option.
-            const BITS: &'static [u32] = &[$($bits,)*];
+            /// Namespaces, flags and argument of each option, packed
+            /// (`pack`).
+            const BITS: &'static [u16] = &[$(pack($bits),)*];
 
             fn bits(self) -> u32 {
-                Self::BITS[self as usize]
+                Self::BITS[self as usize] as u32
             }
 
             fn arg(self) -> u32 {
@@ -306,7 +320,8 @@ macro_rules! options {
                 number: crate::out::parse_i64(bytes),
             };
             let bits = opt.bits();
-            cfg.ns.add(bits);
+            // 1 << 0 for no namespace: not a `CLONE_NEW*` bit, dropped.
+            cfg.ns.add(1 << (bits >> NS_SHIFT));
             cfg.flags |= bits & 0xff;
             match opt {
                 $($(Opt::$var => {
