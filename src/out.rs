@@ -48,12 +48,7 @@ fn digits(mut v: u64, d: &mut [u8; 20]) -> usize {
 impl Line {
     /// A line kept in memory: `as_bytes` gives it.
     pub fn new() -> Line {
-        Line {
-            buf: [0; LINE],
-            len: 0,
-            flushed: 0,
-            fd: -1,
-        }
+        Line::to(-1)
     }
 
     /// A message line for stderr, `nsinit: ` already in it.
@@ -63,9 +58,16 @@ impl Line {
         l
     }
 
-    /// A line for `fd`.
+    /// A line for `fd`. (Out of line: its every caller would clear the
+    /// buffer itself.)
+    #[inline(never)]
     pub fn to(fd: i32) -> Line {
-        Line { fd, ..Line::new() }
+        Line {
+            buf: [0; LINE],
+            len: 0,
+            flushed: 0,
+            fd,
+        }
     }
 
     fn flush(&mut self) {
