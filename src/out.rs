@@ -72,7 +72,7 @@ impl Line {
 
     fn flush(&mut self) {
         if self.fd >= 0 && self.len > 0 {
-            let _ = sys::write(self.fd, &self.buf[..self.len]);
+            let _ = sys::write(self.fd, self.as_bytes());
             self.flushed += self.len;
             self.len = 0;
         }
@@ -95,14 +95,13 @@ impl Line {
     #[cold]
     pub fn push_text(&mut self, t: Text) -> &mut Self {
         let mut buf = [0u8; text::MAX];
-        let n = t.decode(&mut buf);
-        self.push_str(&buf[..n])
+        self.push_str(t.decode(&mut buf))
     }
 
     pub fn push_u64(&mut self, v: u64) -> &mut Self {
         let mut d = [0u8; 20];
         let i = digits(v, &mut d);
-        self.push_str(&d[i..])
+        self.push_str(d.get(i..).unwrap_or_default())
     }
 
     pub fn push_i64(&mut self, v: i64) -> &mut Self {
@@ -155,9 +154,9 @@ impl Line {
         match name(e) {
             Some(n) => {
                 let mut buf = [0u8; 16];
-                let len = n.decode(&mut buf);
-                buf.make_ascii_uppercase();
-                self.push_str(b"E").push_str(&buf[..len]).push_str(b" (")
+                let name = n.decode(&mut buf);
+                name.make_ascii_uppercase();
+                self.push_str(b"E").push_str(name).push_str(b" (")
             }
             None => self.push_str(b"("),
         };
@@ -170,7 +169,8 @@ impl Line {
 
     /// What is in the buffer (all of a `Line::new`).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        // Never short: `len` is at most `LINE`.
+        self.buf.get(..self.len).unwrap_or_default()
     }
 
     /// Ends the line and writes it.
@@ -188,8 +188,7 @@ impl Line {
 #[cold]
 pub fn print(fd: i32, t: Text) {
     let mut buf = [0u8; text::MAX];
-    let n = t.decode(&mut buf);
-    let _ = sys::write(fd, &buf[..n]);
+    let _ = sys::write(fd, t.decode(&mut buf));
 }
 
 /// The name of errno `e` without its `E`, as the kernel's headers spell
