@@ -159,30 +159,21 @@ pub fn main(p: &Process) -> u8 {
 }
 
 // What main does once per run at most, when it is not starting a
-// COMMAND: out of the start-up path's pages (#[cold]: linker/nsinit.ld).
+// COMMAND: out of the start-up path's pages (#[cold]: linker/nsinit.ld;
+// a refusal is a call of the cold `out::refuse`).
 
 /// Set-user-ID or file capabilities: argv and the environment come from
 /// someone less privileged, and nsinit would make namespaces (and mounts,
 /// and a root) on their behalf.
-#[cold]
-#[inline(never)]
 fn refuse_secure() -> u8 {
-    Line::msg()
-        .push_text(text!(
-            "refusing to run set-user-ID, set-group-ID or with file capabilities"
-        ))
-        .eprint();
-    125
+    out::refuse(text!(
+        "refusing to run set-user-ID, set-group-ID or with file capabilities"
+    ))
 }
 
 #[cfg(not(feature = "bench"))]
-#[cold]
-#[inline(never)]
 fn no_bench() -> u8 {
-    Line::msg()
-        .push_text(text!("bench: not in this build (cargo feature \"bench\"); a COMMAND named bench: nsinit -- bench"))
-        .eprint();
-    125
+    out::refuse(text!("bench: not in this build (cargo feature \"bench\"); a COMMAND named bench: nsinit -- bench"))
 }
 
 #[cold]

@@ -184,6 +184,15 @@ impl Line {
     }
 }
 
+/// `nsinit: <t>` on stderr, for a refusal before anything is started;
+/// returns 125, the status of nsinit's own failures.
+#[cold]
+#[inline(never)]
+pub fn refuse(t: Text) -> u8 {
+    Line::msg().push_text(t).eprint();
+    125
+}
+
 /// Writes `t` to `fd`, decoded, with one `write(2)`.
 #[cold]
 pub fn print(fd: i32, t: Text) {
