@@ -533,11 +533,11 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
         // A machine's init with nothing to run: a shell, as the kernel's
         // own fallback would start.
         cfg.name = cstr!("/bin/sh");
-        return Ok(Action::Run(cfg));
+    } else {
+        // argv[0] is nsinit itself.
+        cfg.command = i + 1;
+        cfg.name = args.word(i);
     }
-    // argv[0] is nsinit itself.
-    cfg.command = i + 1;
-    cfg.name = args.word(i);
     Ok(Action::Run(cfg))
 }
 
