@@ -205,9 +205,8 @@ fn pipe() -> sys::Result<(i32, i32)> {
                 Ok(rd)
             }
             (a, b) => {
-                for fd in [a, b].into_iter().flatten() {
-                    let _ = sys::close(fd);
-                }
+                let _ = a.map(sys::close);
+                let _ = b.map(sys::close);
                 Err(Errno::EMFILE)
             }
         }
@@ -394,10 +393,10 @@ fn execvp(ctx: &Ctx) -> Errno {
 fn candidate<'b>(buf: &'b mut [u8], dir: &[u8], name: &[u8]) -> Option<Zstr<'b>> {
     let len = dir.len() + 1 + name.len();
     let buf = buf.get_mut(..=len)?;
-    let mut at = 0;
-    for part in [dir, b"/", name, b"\0"] {
-        at += copy(buf.get_mut(at..)?, part);
-    }
+    copy(buf, dir);
+    buf[dir.len()] = b'/';
+    copy(&mut buf[dir.len() + 1..], name);
+    buf[len] = 0;
     Some(Zstr::lit(buf))
 }
 
