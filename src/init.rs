@@ -143,9 +143,8 @@ pub fn supervise(s: &Supervisor) -> u8 {
 
 /// The outer nsinit's end of the jobs pipe raises SIGIO (which we wait
 /// for, blocked, with the rest) when the init writes to it; what the init
-/// wrote before we asked for that is read now.
-#[cold]
-#[inline(never)]
+/// wrote before we asked for that is read now. (Inlined: once per run at
+/// a terminal, a few instructions.)
 fn listen(s: &Supervisor, job: &mut i32) {
     let _ = sys::fcntl_setown(s.jobs, s.me);
     let _ = sys::fcntl_setfl(s.jobs, k::FASYNC | k::O_NONBLOCK);
