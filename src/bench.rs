@@ -136,11 +136,17 @@ pub fn parse_case(name: &[u8]) -> Option<u32> {
     if name == b"none" {
         return Some(0);
     }
+    // By hand, not with core's `Split`, whose iterator costs more.
     let mut flags = 0;
-    for part in name.split(|&b| b == b'+') {
-        flags |= Kind::find(part)?.flag();
+    let mut rest = name;
+    loop {
+        let end = rest.iter().position(|&b| b == b'+').unwrap_or(rest.len());
+        flags |= Kind::find(rest.get(..end)?)?.flag();
+        match rest.get(end + 1..) {
+            Some(more) => rest = more,
+            None => return Some(flags),
+        }
     }
-    Some(flags)
 }
 
 /// Parses the words after `bench` (from word `i` on). Options come first,
