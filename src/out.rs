@@ -301,6 +301,15 @@ pub fn copy(dst: &mut [u8], src: &[u8]) -> usize {
     n
 }
 
+/// `s` up to its first `sep`, and what follows that `sep` if there is
+/// one: a step of `s.split(|&b| b == sep)`, whose iterator costs more.
+pub fn cut(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
+    match s.iter().position(|&b| b == sep) {
+        Some(at) => (&s[..at], s.get(at + 1..)),
+        None => (s, None),
+    }
+}
+
 /// Whether `s` holds the byte `b`: a plain loop, where `<[u8]>::contains`
 /// would bring core's word-at-a-time memchr (200 bytes) for the few
 /// bytes nsinit ever searches.
@@ -522,6 +531,19 @@ mod tests {
         assert_eq!(parse_i64(b"9223372036854775808"), None);
         for bad in [&b""[..], b"-", b"1x", b" 1", b"0x10", b"1.5"] {
             assert_eq!(parse_i64(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn cuts_as_split_has_them() {
+        for s in [&b""[..], b":", b"a", b"a:", b":b", b"/bin::/usr/bin:"] {
+            let mut ours = Vec::new();
+            let mut rest = Some(s);
+            while let Some((piece, more)) = rest.map(|r| cut(r, b':')) {
+                ours.push(piece);
+                rest = more;
+            }
+            assert_eq!(ours, s.split(|&b| b == b':').collect::<Vec<_>>(), "{s:?}");
         }
     }
 

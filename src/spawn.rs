@@ -362,7 +362,9 @@ fn execvp(ctx: &Ctx) -> Errno {
     }
     let path = ctx.p.getenv(b"PATH=").map_or(DEFAULT_PATH, |v| v.bytes());
     let mut err = Errno::ENOENT;
-    for dir in path.split(|&b| b == b':') {
+    let mut rest = Some(path);
+    while let Some((dir, more)) = rest.map(|r| crate::out::cut(r, b':')) {
+        rest = more;
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
         // Candidates are short: a small buffer keeps COMMAND's frames on
         // one page of the clone stack; a long one gets a buffer of
