@@ -465,11 +465,14 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
             break;
         }
         let mut j = 1 + long as usize;
+        // The byte at `j`; the NUL past the end. (No bounds panic: `j`
+        // never passes the word's NUL.)
+        let at = |j: usize| word.get(j).copied().unwrap_or(0);
         // What is wrong with the word, if anything.
         let what = 'word: {
-            while word[j] != 0 {
+            while at(j) != 0 {
                 let opt = if long {
-                    let name = &word[j..];
+                    let name = word.get(j..).unwrap_or_default();
                     let len = name.iter().position(|&b| b == b'=' || b == 0).unwrap_or(0);
                     j += len;
                     Opt::find(&name[..len])
@@ -477,7 +480,7 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
                     j += 1;
                     Opt::SHORT
                         .iter()
-                        .position(|&s| s == word[j - 1] && s != b'-')
+                        .position(|&s| s == at(j - 1) && s != b'-')
                         .and_then(Opt::from_index)
                 };
                 let Some(opt) = opt else {
@@ -490,15 +493,15 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
                 // A value in the same word: after `=`, or the rest of a
                 // cluster after an option that takes one. It ends the word.
                 let attached = if long {
-                    word[j] == b'='
+                    at(j) == b'='
                 } else {
-                    opt.arg() == REQUIRED && word[j] != 0
+                    opt.arg() == REQUIRED && at(j) != 0
                 };
                 let value = if attached {
                     if opt.arg() == 0 {
                         break 'word Misuse::NoArgument;
                     }
-                    let v = tail(&word[j + long as usize..]);
+                    let v = tail(word.get(j + long as usize..).unwrap_or_default());
                     j = word.len() - 1;
                     Some(v)
                 } else if opt.arg() == REQUIRED {
