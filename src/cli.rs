@@ -453,21 +453,21 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
     'words: while i < n {
         let arg = args.word(i);
         let word = arg.with_nul();
+        // The byte at `j`; the NUL past the end. (No bounds panic: `j`
+        // never passes the word's NUL.)
+        let at = |j: usize| word.get(j).copied().unwrap_or(0);
         i += 1;
         if word == b"--\0" {
             break;
         }
         // `--NAME[=VALUE]`, or a cluster of short options (`-pw/tmp`);
         // the first word that is neither is COMMAND.
-        let long = word.starts_with(b"--");
-        if !(long || (word.len() > 2 && word[0] == b'-')) {
+        let long = at(0) == b'-' && at(1) == b'-';
+        if !(long || (word.len() > 2 && at(0) == b'-')) {
             i -= 1;
             break;
         }
         let mut j = 1 + long as usize;
-        // The byte at `j`; the NUL past the end. (No bounds panic: `j`
-        // never passes the word's NUL.)
-        let at = |j: usize| word.get(j).copied().unwrap_or(0);
         // What is wrong with the word, if anything.
         let what = 'word: {
             while at(j) != 0 {
