@@ -44,6 +44,10 @@ fn main() {
         "-Wl,-z,max-page-size=4096",
         "-Wl,-z,norelro",
         "-Wl,-z,nosectionheader",
+        // Tail-merge string constants: a NUL-terminated path that ends
+        // another (`children` in `/proc/thread-self/children`) is stored
+        // once, inside the longer.
+        "-Wl,-O2",
     ] {
         if symbols && arg.contains("nosectionheader") {
             continue;
@@ -93,7 +97,8 @@ fn text_pairs() {
                     };
                     let body = &body[..body.find("\n}").unwrap()];
                     let mut names = Vec::new();
-                    for line in body.lines() {
+                    // `Name = "name",` lines; not `#[cfg(feature = "x")]`.
+                    for line in body.lines().filter(|l| !l.trim_start().starts_with('#')) {
                         if let Some((_, lit)) = line.split_once("= \"") {
                             names.extend(unescape(lit).0);
                             names.push(0);

@@ -31,10 +31,7 @@ pub fn first_process(me: i32) -> bool {
 #[inline(never)]
 pub fn run(cfg: &Config, p: &Process, machine: bool, mask: SigSet) -> u8 {
     if !machine {
-        Line::msg()
-            .push_text(text!("--boot: not a machine's first process (PID 1 of the initial PID namespace with CAP_SYS_BOOT)"))
-            .eprint();
-        return 125;
+        return crate::out::refuse(text!("--boot: not a machine's first process (PID 1 of the initial PID namespace with CAP_SYS_BOOT)"));
     }
     let nosuid = k::MS_NOSUID | k::MS_NODEV | k::MS_NOEXEC;
     mount(cstr!("proc"), cstr!("/proc"), nosuid, b"proc on /proc");

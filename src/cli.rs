@@ -202,10 +202,12 @@ named! {
         ExecWithoutPid = "--exec needs -p",
         PropagationWithoutMount = "--propagation needs -m",
         NoCommand = "missing COMMAND",
-        // nsinit bench (kept in a build without it: a few bytes).
-        Iterations = "iterations: 1 to 1000000",
-        ManyCases = "more than 16 cases",
-        UnknownCase = "unknown case",
+        // nsinit bench's own.
+        #[cfg(feature = "bench")] {
+            Iterations = "iterations: 1 to 1000000",
+            ManyCases = "more than 16 cases",
+            UnknownCase = "unknown case",
+        }
     }
 }
 
@@ -229,6 +231,19 @@ pub const HOSTNAME_MAX: usize = 64;
 const REQUIRED: u32 = 1 << 8;
 /// Only as `--long=VALUE`: a next word is never taken.
 const OPTIONAL: u32 = 2 << 8;
+
+/// An option's entry as its table stores it, in 16 bits: flags in bits
+/// 0-7, the argument in 8-9, and its namespace, if it adds one, as the
+/// number of its `CLONE_NEW*` bit from `NS_SHIFT` up (each adds one at
+/// most).
+const fn pack(bits: u32) -> u16 {
+    let ns = bits & !0x3ff;
+    assert!(ns.count_ones() <= 1, "an option adds one namespace at most");
+    let number = if ns == 0 { 0 } else { ns.trailing_zeros() };
+    ((bits & 0x3ff) | number << NS_SHIFT) as u16
+}
+
+const NS_SHIFT: u32 = 10;
 
 // An entry's three fields do not overlap: flags in bits 0-7, the argument
 // in 8-9, namespaces above.
@@ -281,11 +296,12 @@ macro_rules! options {
         impl Opt {
             /// The short letters, `-` for none, in the variants' order.
             const SHORT: &'static [u8] = concat!($($short,)*).as_bytes();
-            /// Namespaces, flags and argument of each option.
-            const BITS: &'static [u32] = &[$($bits,)*];
+            /// Namespaces, flags and argument of each option, packed
+            /// (`pack`).
+            const BITS: &'static [u16] = &[$(pack($bits),)*];
 
             fn bits(self) -> u32 {
-                Self::BITS[self as usize]
+                Self::BITS[self as usize] as u32
             }
 
             fn arg(self) -> u32 {
@@ -303,7 +319,8 @@ macro_rules! options {
                 number: crate::out::parse_i64(bytes),
             };
             let bits = opt.bits();
-            cfg.ns.add(bits);
+            // 1 << 0 for no namespace: not a `CLONE_NEW*` bit, dropped.
+            cfg.ns.add(1 << (bits >> NS_SHIFT));
             cfg.flags |= bits & 0xff;
             match opt {
                 $($(Opt::$var => {
@@ -332,8 +349,8 @@ options! {
         c.map_user = Some(0);
         c.map_group = Some(0);
     };
-    MapUser "-" "map-user" REQUIRED | k::CLONE_NEWUSER => |c, v| c.map_user = Some(id(v.number)?);
-    MapGroup "-" "map-group" REQUIRED | k::CLONE_NEWUSER => |c, v| c.map_group = Some(id(v.number)?);
+    MapUser "-" "map-user" REQUIRED | k::CLONE_NEWUSER => |c, v| set_id(&mut c.map_user, v)?;
+    MapGroup "-" "map-group" REQUIRED | k::CLONE_NEWUSER => |c, v| set_id(&mut c.map_group, v)?;
     Hostname "-" "hostname" REQUIRED | k::CLONE_NEWUTS => |c, v| {
         let name = v.bytes;
         if name.is_empty() {
@@ -345,18 +362,18 @@ options! {
         c.hostname = Some(name);
     };
     MountProc "-" "mount-proc" OPTIONAL | k::CLONE_NEWNS => |c, v| {
-        c.mount_proc = Some(match v.zstr {
-            None => cstr!("/proc"),
-            z => dir(z)?,
-        });
+        match v.zstr {
+            None => c.mount_proc = Some(cstr!("/proc")),
+            _ => set_dir(&mut c.mount_proc, v)?,
+        }
     };
     Propagation "-" "propagation" REQUIRED | PROPAGATION => |c, v| {
         c.propagation = Propagation::find(v.bytes).ok_or(Stop::Bad(Misuse::Propagation))?;
     };
-    Wd "w" "wd" REQUIRED => |c, v| c.wd = Some(dir(v.zstr)?);
-    Root "R" "root" REQUIRED => |c, v| c.root = Some(dir(v.zstr)?);
-    Monotonic "-" "monotonic" REQUIRED | TIME => |c, v| c.monotonic = Some(seconds(v.number)?);
-    Boottime "-" "boottime" REQUIRED | TIME => |c, v| c.boottime = Some(seconds(v.number)?);
+    Wd "w" "wd" REQUIRED => |c, v| set_dir(&mut c.wd, v)?;
+    Root "R" "root" REQUIRED => |c, v| set_dir(&mut c.root, v)?;
+    Monotonic "-" "monotonic" REQUIRED | TIME => |c, v| set_seconds(&mut c.monotonic, v)?;
+    Boottime "-" "boottime" REQUIRED | TIME => |c, v| set_seconds(&mut c.boottime, v)?;
     Exec "-" "exec" EXEC;
     Subreaper "s" "subreaper" SUBREAPER;
     Pgroup "g" "pgroup" 0 => |c, _v| c.policy.pgroup = true;
@@ -386,17 +403,30 @@ fn dir(v: Option<Zstr>) -> Result<Zstr, Stop> {
         .ok_or(Stop::Bad(Misuse::EmptyDir))
 }
 
-/// A user or group id: the kernel's (uid_t)-1 is "no id", refused as the
-/// kernel refuses it.
-fn id(number: Option<i64>) -> Result<u32, Stop> {
-    match number {
-        Some(n) if (0..u32::MAX as i64).contains(&n) => Ok(n as u32),
-        _ => Err(Stop::Bad(Misuse::Id)),
-    }
+// The kinds of value that two options each take, for either one's
+// field: one body for the pair, out of line.
+
+#[inline(never)]
+fn set_dir<'a>(slot: &mut Option<Zstr<'a>>, v: &Value<'a>) -> Result<(), Stop> {
+    *slot = Some(dir(v.zstr)?);
+    Ok(())
 }
 
-fn seconds(number: Option<i64>) -> Result<i64, Stop> {
-    number.ok_or(Stop::Bad(Misuse::Seconds))
+/// A user or group id: the kernel's (uid_t)-1 is "no id", refused as the
+/// kernel refuses it.
+#[inline(never)]
+fn set_id(slot: &mut Option<u32>, v: &Value) -> Result<(), Stop> {
+    match v.number {
+        Some(n) if (0..u32::MAX as i64).contains(&n) => *slot = Some(n as u32),
+        _ => return Err(Stop::Bad(Misuse::Id)),
+    }
+    Ok(())
+}
+
+#[inline(never)]
+fn set_seconds(slot: &mut Option<i64>, v: &Value) -> Result<(), Stop> {
+    *slot = Some(v.number.ok_or(Stop::Bad(Misuse::Seconds))?);
+    Ok(())
 }
 
 /// Parses argv without argv[0]. `machine`: nsinit is the first process of
@@ -416,23 +446,26 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
     'words: while i < n {
         let arg = args.word(i);
         let word = arg.with_nul();
+        // The byte at `j`; the NUL past the end. (No bounds panic: `j`
+        // never passes the word's NUL.)
+        let at = |j: usize| word.get(j).copied().unwrap_or(0);
         i += 1;
         if word == b"--\0" {
             break;
         }
         // `--NAME[=VALUE]`, or a cluster of short options (`-pw/tmp`);
         // the first word that is neither is COMMAND.
-        let long = word.starts_with(b"--");
-        if !(long || (word.len() > 2 && word[0] == b'-')) {
+        let long = at(0) == b'-' && at(1) == b'-';
+        if !(long || (word.len() > 2 && at(0) == b'-')) {
             i -= 1;
             break;
         }
         let mut j = 1 + long as usize;
         // What is wrong with the word, if anything.
         let what = 'word: {
-            while word[j] != 0 {
+            while at(j) != 0 {
                 let opt = if long {
-                    let name = &word[j..];
+                    let name = word.get(j..).unwrap_or_default();
                     let len = name.iter().position(|&b| b == b'=' || b == 0).unwrap_or(0);
                     j += len;
                     Opt::find(&name[..len])
@@ -440,8 +473,8 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
                     j += 1;
                     Opt::SHORT
                         .iter()
-                        .position(|&s| s == word[j - 1] && s != b'-')
-                        .and_then(|o| Opt::ALL.get(o).copied())
+                        .position(|&s| s == at(j - 1) && s != b'-')
+                        .and_then(Opt::from_index)
                 };
                 let Some(opt) = opt else {
                     break 'word if long {
@@ -453,15 +486,15 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
                 // A value in the same word: after `=`, or the rest of a
                 // cluster after an option that takes one. It ends the word.
                 let attached = if long {
-                    word[j] == b'='
+                    at(j) == b'='
                 } else {
-                    opt.arg() == REQUIRED && word[j] != 0
+                    opt.arg() == REQUIRED && at(j) != 0
                 };
                 let value = if attached {
                     if opt.arg() == 0 {
                         break 'word Misuse::NoArgument;
                     }
-                    let v = tail(&word[j + long as usize..]);
+                    let v = tail(word.get(j + long as usize..).unwrap_or_default());
                     j = word.len() - 1;
                     Some(v)
                 } else if opt.arg() == REQUIRED {
@@ -503,11 +536,11 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
         // A machine's init with nothing to run: a shell, as the kernel's
         // own fallback would start.
         cfg.name = cstr!("/bin/sh");
-        return Ok(Action::Run(cfg));
+    } else {
+        // argv[0] is nsinit itself.
+        cfg.command = i + 1;
+        cfg.name = args.word(i);
     }
-    // argv[0] is nsinit itself.
-    cfg.command = i + 1;
-    cfg.name = args.word(i);
     Ok(Action::Run(cfg))
 }
 

@@ -149,9 +149,8 @@ pub fn supervise(s: &Supervisor) -> u8 {
 
 /// The outer nsinit's end of the jobs pipe raises SIGIO (which we wait
 /// for, blocked, with the rest) when the init writes to it; what the init
-/// wrote before we asked for that is read now.
-#[cold]
-#[inline(never)]
+/// wrote before we asked for that is read now. (Inlined: once per run at
+/// a terminal, a few instructions.)
 fn listen(s: &Supervisor, job: &mut i32) {
     let _ = sys::fcntl_setown(s.jobs, s.me);
     let _ = sys::fcntl_setfl(s.jobs, k::FASYNC | k::O_NONBLOCK);
@@ -233,7 +232,7 @@ fn command_group(s: &Supervisor, job: &mut i32) -> i32 {
             .push_u64(s.child as u64)
             .push_str(b"/children\0");
         if let Some(p) = sys::Zstr::new(path.as_bytes()) {
-            if let Ok(fd) = crate::rt::with_fd_room(&mut || sys::open(p, k::O_RDONLY)) {
+            if let Ok(fd) = crate::rt::open(p, k::O_RDONLY) {
                 let mut b = [0u8; 24];
                 let n = sys::read(fd, &mut b).unwrap_or(0);
                 let _ = sys::close(fd);
@@ -401,9 +400,7 @@ fn terminate(pid1: bool, phase: usize) -> sys::Result<()> {
     // We are single-threaded, so our one thread's list is all of our
     // children (proc(5): /proc/PID/task/TID/children). Read in pieces: a
     // PID cut at the end of one carries over to the next.
-    let fd = crate::rt::with_fd_room(&mut || {
-        sys::open(cstr!("/proc/thread-self/children"), k::O_RDONLY)
-    })?;
+    let fd = crate::rt::open(cstr!("/proc/thread-self/children"), k::O_RDONLY)?;
     let mut buf = [0u8; 512];
     let mut pid = 0usize;
     loop {

@@ -48,15 +48,20 @@ macro_rules! named {
 
             /// The variant named `word`.
             pub fn find(word: &[u8]) -> Option<$name> {
-                Self::ALL.get(crate::out::position(Self::NAMES, word)?).copied()
+                Self::from_index(crate::out::position(Self::NAMES, word)?)
             }
         }
     };
-    (text $(#[$m:meta])* pub enum $name:ident { $($var:ident = $s:expr,)* }) => {
-        named!(@enum $(#[$m])* pub enum $name { $($var,)* });
+    // A last group of variants may be conditional, `#[cfg(...)] { ... }`:
+    // without it, neither they nor their names are in the build.
+    (text $(#[$m:meta])* pub enum $name:ident {
+        $($var:ident = $s:expr,)*
+        $(#[cfg($c:meta)] { $($cvar:ident = $cs:expr,)* })?
+    }) => {
+        named!(@enum $(#[$m])* pub enum $name { $($var,)* $($(#[cfg($c)] $cvar,)*)? });
 
         impl $name {
-            const NAMES: crate::text::Text = crate::text!(concat!($($s, "\0",)*));
+            named!(@names $($c)? [$($s),*] $([$($cs),*])?);
 
             /// This variant's name.
             pub fn name(self) -> crate::text::Text {
@@ -64,18 +69,36 @@ macro_rules! named {
             }
         }
     };
-    (@enum $(#[$m:meta])* pub enum $name:ident { $($var:ident,)* }) => {
+    (@names [$($s:expr),*]) => {
+        const NAMES: crate::text::Text = crate::text!(concat!($($s, "\0",)*));
+    };
+    (@names $c:meta [$($s:expr),*] [$($cs:expr),*]) => {
+        #[cfg($c)]
+        const NAMES: crate::text::Text = crate::text!(concat!($($s, "\0",)* $($cs, "\0",)*));
+        #[cfg(not($c))]
+        named!(@names [$($s),*]);
+    };
+    (@enum $(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $var:ident,)* }) => {
         $(#[$m])*
         #[derive(Clone, Copy, PartialEq, Eq, Debug)]
         #[repr(u8)]
-        pub enum $name { $($var,)* }
+        pub enum $name { $($(#[$vm])* $var,)* }
 
         impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$var,)*];
+            pub const ALL: &'static [$name] = &[$($(#[$vm])* $name::$var,)*];
 
             /// The variant with this number, as `self as u8` gave it.
             pub fn from_u8(b: u8) -> Option<$name> {
-                Self::ALL.get(b as usize).copied()
+                Self::from_index(b as usize)
+            }
+
+            /// The variant at `i` in `ALL`. (Compiled to a comparison: a
+            /// lookup in `ALL` would keep it as a table.)
+            pub fn from_index(i: usize) -> Option<$name> {
+                $($(#[$vm])* if i == $name::$var as usize {
+                    return Some($name::$var);
+                })*
+                None
             }
         }
     };
@@ -136,20 +159,16 @@ pub fn main(p: &Process) -> u8 {
 }
 
 // What main does once per run at most, when it is not starting a
-// COMMAND: out of the start-up path's pages (#[cold]: linker/nsinit.ld).
+// COMMAND: out of the start-up path's pages (#[cold]: linker/nsinit.ld;
+// a refusal is a call of the cold `out::refuse`).
 
 /// Set-user-ID or file capabilities: argv and the environment come from
 /// someone less privileged, and nsinit would make namespaces (and mounts,
 /// and a root) on their behalf.
-#[cold]
-#[inline(never)]
 fn refuse_secure() -> u8 {
-    Line::msg()
-        .push_text(text!(
-            "refusing to run set-user-ID, set-group-ID or with file capabilities"
-        ))
-        .eprint();
-    125
+    out::refuse(text!(
+        "refusing to run set-user-ID, set-group-ID or with file capabilities"
+    ))
 }
 
 #[cfg(feature = "bench")]
@@ -163,13 +182,8 @@ fn bench(p: &Process, mask: sys::SigSet, me: i32) -> u8 {
 }
 
 #[cfg(not(feature = "bench"))]
-#[cold]
-#[inline(never)]
 fn bench(_: &Process, _: sys::SigSet, _: i32) -> u8 {
-    Line::msg()
-        .push_text(text!("bench: not in this build (cargo feature \"bench\"); a COMMAND named bench: nsinit -- bench"))
-        .eprint();
-    125
+    out::refuse(text!("bench: not in this build (cargo feature \"bench\"); a COMMAND named bench: nsinit -- bench"))
 }
 
 #[cold]

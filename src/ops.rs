@@ -134,9 +134,7 @@ impl<'a> Op<'a> {
                 write_file(cstr!("/proc/self/timens_offsets"), l.as_bytes())
             }
             Op::SetnsTime => {
-                let fd = rt::with_fd_room(&mut || {
-                    sys::open(cstr!("/proc/self/ns/time_for_children"), k::O_RDONLY)
-                })?;
+                let fd = rt::open(cstr!("/proc/self/ns/time_for_children"), k::O_RDONLY)?;
                 let r = sys::setns(fd, k::CLONE_NEWTIME);
                 let _ = sys::close(fd);
                 r.map(drop)
@@ -148,8 +146,7 @@ impl<'a> Op<'a> {
             Op::Chroot(dir) => sys::chroot(dir).map(drop),
             Op::Chdir(dir) => sys::chdir(dir).map(drop),
             Op::Enter(dir) => {
-                *back =
-                    rt::with_fd_room(&mut || sys::open(cstr!("."), k::O_PATH | k::O_DIRECTORY))?;
+                *back = rt::open(cstr!("."), k::O_PATH | k::O_DIRECTORY)?;
                 sys::chdir(dir).map(drop)
             }
             Op::Leave => {
@@ -264,7 +261,7 @@ pub fn operand_of<'a>(cfg: &Config<'a>, f: Failure) -> Option<&'a [u8]> {
 }
 
 fn write_file(path: Zstr, data: &[u8]) -> sys::Result<()> {
-    let fd = rt::with_fd_room(&mut || sys::open(path, k::O_WRONLY))?;
+    let fd = rt::open(path, k::O_WRONLY)?;
     let r = sys::write(fd, data);
     let _ = sys::close(fd);
     // The kernel takes a map in one write or not at all.

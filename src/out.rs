@@ -48,12 +48,7 @@ fn digits(mut v: u64, d: &mut [u8; 20]) -> usize {
 impl Line {
     /// A line kept in memory: `as_bytes` gives it.
     pub fn new() -> Line {
-        Line {
-            buf: [0; LINE],
-            len: 0,
-            flushed: 0,
-            fd: -1,
-        }
+        Line::to(-1)
     }
 
     /// A message line for stderr, `nsinit: ` already in it.
@@ -63,14 +58,21 @@ impl Line {
         l
     }
 
-    /// A line for `fd`.
+    /// A line for `fd`. (Out of line: its every caller would clear the
+    /// buffer itself.)
+    #[inline(never)]
     pub fn to(fd: i32) -> Line {
-        Line { fd, ..Line::new() }
+        Line {
+            buf: [0; LINE],
+            len: 0,
+            flushed: 0,
+            fd,
+        }
     }
 
     fn flush(&mut self) {
         if self.fd >= 0 && self.len > 0 {
-            let _ = sys::write(self.fd, &self.buf[..self.len]);
+            let _ = sys::write(self.fd, self.as_bytes());
             self.flushed += self.len;
             self.len = 0;
         }
@@ -85,9 +87,7 @@ impl Line {
                 return self;
             }
         }
-        let n = s.len().min(LINE - self.len);
-        self.buf[self.len..self.len + n].copy_from_slice(&s[..n]);
-        self.len += n;
+        self.len += copy(self.buf.get_mut(self.len..).unwrap_or_default(), s);
         self
     }
 
@@ -95,14 +95,13 @@ impl Line {
     #[cold]
     pub fn push_text(&mut self, t: Text) -> &mut Self {
         let mut buf = [0u8; text::MAX];
-        let n = t.decode(&mut buf);
-        self.push_str(&buf[..n])
+        self.push_str(t.decode(&mut buf))
     }
 
     pub fn push_u64(&mut self, v: u64) -> &mut Self {
         let mut d = [0u8; 20];
         let i = digits(v, &mut d);
-        self.push_str(&d[i..])
+        self.push_str(d.get(i..).unwrap_or_default())
     }
 
     pub fn push_i64(&mut self, v: i64) -> &mut Self {
@@ -155,9 +154,9 @@ impl Line {
         match name(e) {
             Some(n) => {
                 let mut buf = [0u8; 16];
-                let len = n.decode(&mut buf);
-                buf.make_ascii_uppercase();
-                self.push_str(b"E").push_str(&buf[..len]).push_str(b" (")
+                let name = n.decode(&mut buf);
+                name.make_ascii_uppercase();
+                self.push_str(b"E").push_str(name).push_str(b" (")
             }
             None => self.push_str(b"("),
         };
@@ -170,7 +169,8 @@ impl Line {
 
     /// What is in the buffer (all of a `Line::new`).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        // Never short: `len` is at most `LINE`.
+        self.buf.get(..self.len).unwrap_or_default()
     }
 
     /// Ends the line and writes it.
@@ -184,12 +184,20 @@ impl Line {
     }
 }
 
+/// `nsinit: <t>` on stderr, for a refusal before anything is started;
+/// returns 125, the status of nsinit's own failures.
+#[cold]
+#[inline(never)]
+pub fn refuse(t: Text) -> u8 {
+    Line::msg().push_text(t).eprint();
+    125
+}
+
 /// Writes `t` to `fd`, decoded, with one `write(2)`.
 #[cold]
 pub fn print(fd: i32, t: Text) {
     let mut buf = [0u8; text::MAX];
-    let n = t.decode(&mut buf);
-    let _ = sys::write(fd, &buf[..n]);
+    let _ = sys::write(fd, t.decode(&mut buf));
 }
 
 /// The name of errno `e` without its `E`, as the kernel's headers spell
@@ -281,6 +289,27 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     Some(v)
 }
 
+/// Copies what fits of `src` to the start of `dst`; returns how much
+/// that is. (core's `copy_from_slice` is precompiled: it reaches memcpy
+/// through a GOT entry, and brings its length-mismatch panic.)
+pub fn copy(dst: &mut [u8], src: &[u8]) -> usize {
+    let mut n = 0;
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+        n += 1;
+    }
+    n
+}
+
+/// `s` up to its first `sep`, and what follows that `sep` if there is
+/// one: a step of `s.split(|&b| b == sep)`, whose iterator costs more.
+pub fn cut(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
+    match s.iter().position(|&b| b == sep) {
+        Some(at) => (&s[..at], s.get(at + 1..)),
+        None => (s, None),
+    }
+}
+
 /// Whether `s` holds the byte `b`: a plain loop, where `<[u8]>::contains`
 /// would bring core's word-at-a-time memchr (200 bytes) for the few
 /// bytes nsinit ever searches.
@@ -293,12 +322,26 @@ pub fn has_byte(s: &[u8], b: u8) -> bool {
 /// line: one copy for every `named!` enum's `find`.)
 #[inline(never)]
 pub fn position(packed: &[u8], word: &[u8]) -> Option<usize> {
-    packed.split(|&b| b == 0).position(|s| s == word)
+    (0..)
+        .map_while(|i| piece(packed, i))
+        .position(|s| s == word)
 }
 
 /// The `i`th of the NUL-separated strings in `packed`.
 pub fn nth(packed: &'static [u8], i: usize) -> &'static [u8] {
-    packed.split(|&b| b == 0).nth(i).unwrap_or(b"?")
+    piece(packed, i).unwrap_or(b"?")
+}
+
+/// The `i`th of the NUL-separated strings in `packed`, as
+/// `packed.split(|&b| b == 0).nth(i)` has it, without core's `Split`
+/// and its bounds checks.
+pub fn piece(packed: &[u8], i: usize) -> Option<&[u8]> {
+    let mut rest = packed;
+    for _ in 0..i {
+        rest = rest.get(rest.iter().position(|&b| b == 0)? + 1..)?;
+    }
+    let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+    rest.get(..end)
 }
 
 #[cfg(test)]
@@ -488,6 +531,39 @@ mod tests {
         assert_eq!(parse_i64(b"9223372036854775808"), None);
         for bad in [&b""[..], b"-", b"1x", b" 1", b"0x10", b"1.5"] {
             assert_eq!(parse_i64(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn cuts_as_split_has_them() {
+        for s in [&b""[..], b":", b"a", b"a:", b":b", b"/bin::/usr/bin:"] {
+            let mut ours = Vec::new();
+            let mut rest = Some(s);
+            while let Some((piece, more)) = rest.map(|r| cut(r, b':')) {
+                ours.push(piece);
+                rest = more;
+            }
+            assert_eq!(ours, s.split(|&b| b == b':').collect::<Vec<_>>(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn pieces_as_split_has_them() {
+        for packed in [&b""[..], b"a", b"a\0", b"ab\0\0c", b"\0\0", b"x\0yz\0"] {
+            for i in 0..5 {
+                assert_eq!(
+                    piece(packed, i),
+                    packed.split(|&b| b == 0).nth(i),
+                    "{packed:?} {i}"
+                );
+            }
+            for w in [&b""[..], b"a", b"c", b"yz", b"q"] {
+                assert_eq!(
+                    position(packed, w),
+                    packed.split(|&b| b == 0).position(|s| s == w),
+                    "{packed:?} {w:?}"
+                );
+            }
         }
     }
 }

@@ -359,6 +359,12 @@ pub fn with_fd_room(f: &mut dyn FnMut() -> sys::Result<i32>) -> sys::Result<i32>
     }
 }
 
+/// `sys::open`, with room made for its descriptor as `with_fd_room` makes
+/// it: one closure for every such open.
+pub fn open(path: Zstr, flags: u32) -> sys::Result<i32> {
+    with_fd_room(&mut || sys::open(path, flags))
+}
+
 #[cold]
 #[inline(never)]
 fn with_more_room(f: &mut dyn FnMut() -> sys::Result<i32>) -> sys::Result<i32> {

@@ -24,6 +24,7 @@
 use crate::cli::Config;
 use crate::init::Terminal;
 use crate::ops::{self, Outside};
+use crate::out::copy;
 use crate::rt::{self, Process, Style};
 use crate::step::{self, Failure, Step};
 use crate::sys::{self, Argv, Errno, SigSet, Zstr};
@@ -209,9 +210,8 @@ fn pipe() -> sys::Result<(i32, i32)> {
                 Ok(rd)
             }
             (a, b) => {
-                for fd in [a, b].into_iter().flatten() {
-                    let _ = sys::close(fd);
-                }
+                let _ = a.map(sys::close);
+                let _ = b.map(sys::close);
                 Err(Errno::EMFILE)
             }
         }
@@ -370,7 +370,9 @@ fn execvp(ctx: &Ctx) -> Errno {
     }
     let path = ctx.p.getenv(b"PATH=").map_or(DEFAULT_PATH, |v| v.bytes());
     let mut err = Errno::ENOENT;
-    for dir in path.split(|&b| b == b':') {
+    let mut rest = Some(path);
+    while let Some((dir, more)) = rest.map(|r| crate::out::cut(r, b':')) {
+        rest = more;
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
         // Candidates are short: a small buffer keeps COMMAND's frames on
         // one page of the clone stack; a long one gets a buffer of
@@ -401,9 +403,9 @@ fn execvp(ctx: &Ctx) -> Errno {
 fn candidate<'b>(buf: &'b mut [u8], dir: &[u8], name: &[u8]) -> Option<Zstr<'b>> {
     let len = dir.len() + 1 + name.len();
     let buf = buf.get_mut(..=len)?;
-    buf[..dir.len()].copy_from_slice(dir);
+    copy(buf, dir);
     buf[dir.len()] = b'/';
-    buf[dir.len() + 1..len].copy_from_slice(name);
+    copy(&mut buf[dir.len() + 1..], name);
     buf[len] = 0;
     Some(Zstr::lit(buf))
 }

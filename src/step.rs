@@ -68,6 +68,7 @@ impl Failure {
             | self.step as u64
     }
 
+    #[inline(never)]
     pub fn decode(v: u64) -> Option<Failure> {
         if v >> 63 == 0 {
             return None;

@@ -562,8 +562,10 @@ pub fn set_iface_flags(sock: i32, name: &[u8], flags: u32) -> Result<usize> {
         flags: flags as i16,
         _pad: [0; 22],
     };
-    let n = name.len().min(15);
-    req.name[..n].copy_from_slice(&name[..n]);
+    // At most 15 bytes: the name's NUL stays.
+    for (d, s) in req.name[..15].iter_mut().zip(name) {
+        *d = *s;
+    }
     // SAFETY: SIOCSIFFLAGS takes a struct ifreq, whose first 18 bytes
     // IfreqFlags lays out, in a buffer of the full 40.
     unsafe { ioctl(sock, linux_raw_sys::ioctl::SIOCSIFFLAGS, &mut req) }

@@ -120,21 +120,22 @@ pub const fn prefix<const N: usize, const L: usize>(b: &[u8; L]) -> [u8; N] {
 }
 
 impl Text {
-    /// Decodes the text into `out`, as much of it as fits; returns how
-    /// much that is. (Into a buffer rather than through a closure: a
+    /// Decodes the text into `out`, as much of it as fits; returns that
+    /// part of `out`. (Into a buffer rather than through a closure: a
     /// `dyn FnMut` costs a vtable per caller, a generic a decoder.)
     #[cold]
-    pub fn decode(self, out: &mut [u8]) -> usize {
+    pub fn decode(self, out: &mut [u8]) -> &mut [u8] {
         let mut n = 0;
         for &b in self.0 {
             expand(b, out, &mut n);
         }
-        n
+        // Never short: `expand` stops at the end of `out`.
+        out.get_mut(..n).unwrap_or_default()
     }
 
     /// The `i`th of the NUL-separated texts in this one.
     pub fn nth(self, i: usize) -> Option<Text> {
-        self.0.split(|&b| b == 0).nth(i).map(Text)
+        crate::out::piece(self.0, i).map(Text)
     }
 
     pub fn is_empty(self) -> bool {
@@ -160,7 +161,7 @@ impl Text {
     /// The text, decoded.
     pub fn string(self) -> std::string::String {
         let mut v = std::vec![0; 1 << 16];
-        let n = self.decode(&mut v);
+        let n = self.decode(&mut v).len();
         v.truncate(n);
         std::string::String::from_utf8(v).unwrap()
     }
