@@ -517,22 +517,26 @@ pub fn parse<'a, A: Args<'a> + ?Sized>(args: &A, machine: bool) -> Result<Action
         };
         return usage(what, arg.bytes());
     }
-    if cfg.policy.grace.is_some() && cfg.exec() && cfg.has(k::CLONE_NEWPID) {
+    // Options that need another, without which they would be silently
+    // nothing; and COMMAND, unless a machine's init runs its default.
+    let exec = cfg.exec();
+    let lacking = if exec && !cfg.has(k::CLONE_NEWPID) {
+        Some(Misuse::ExecWithoutPid)
+    } else if exec && cfg.policy.grace.is_some() {
         // COMMAND is PID 1 and its exit ends the namespace: no init of
         // ours is left to be graceful.
-        return usage(Misuse::GraceWithoutInit, b"");
-    }
-    // Either would be silently nothing: say so instead.
-    if cfg.exec() && !cfg.has(k::CLONE_NEWPID) {
-        return usage(Misuse::ExecWithoutPid, b"");
-    }
-    if cfg.flags & PROPAGATION != 0 && !cfg.has(k::CLONE_NEWNS) {
-        return usage(Misuse::PropagationWithoutMount, b"");
+        Some(Misuse::GraceWithoutInit)
+    } else if cfg.flags & PROPAGATION != 0 && !cfg.has(k::CLONE_NEWNS) {
+        Some(Misuse::PropagationWithoutMount)
+    } else if i >= n && !cfg.boot() {
+        Some(Misuse::NoCommand)
+    } else {
+        None
+    };
+    if let Some(what) = lacking {
+        return usage(what, b"");
     }
     if i >= n {
-        if !cfg.boot() {
-            return usage(Misuse::NoCommand, b"");
-        }
         // A machine's init with nothing to run: a shell, as the kernel's
         // own fallback would start.
         cfg.name = cstr!("/bin/sh");
