@@ -5,8 +5,12 @@
  *           NAME /abs/cmd [ARG...] [::: NAME /abs/cmd [ARG...]]...
  *
  * Every round runs each command once, so slow drift of the machine (thermal,
- * page cache, a neighbour VM) hits all commands alike; the first command of
- * each round rotates so that "goes first after the previous one" bias cancels.
+ * page cache, a neighbour VM) hits all commands alike. The order is shuffled
+ * anew each round (a fixed seed: runs are repeatable): a command that follows
+ * one which made namespaces pays for their teardown, which the kernel does
+ * after wait4 returns (an RCU callback, a workqueue). In a fixed order, with
+ * only the first command rotating, that charged 3-6% to whichever command
+ * always came after a PID namespace's creator.
  * Ratios are medians of per-round ratios, which keeps the pairing that the
  * interleaving buys; a ratio of two medians would throw it away.
  *
@@ -217,11 +221,22 @@ int main(int argc, char **argv)
 	for (int i = 0; i < ncmds; i++)
 		cmds[i].us = malloc(rounds * sizeof(double));
 
+	int *order = malloc(ncmds * sizeof *order);
+	for (int i = 0; i < ncmds; i++)
+		order[i] = i;
+	unsigned long long seed = 0x9e3779b97f4a7c15ull;
 	for (int r = -warmup; r < rounds; r++) {
-		int first = (r + warmup) % ncmds;
-
+		/* Fisher-Yates, from xorshift64. */
+		for (int i = ncmds - 1; i > 0; i--) {
+			seed ^= seed << 13;
+			seed ^= seed >> 7;
+			seed ^= seed << 17;
+			int j = seed % (i + 1), t = order[i];
+			order[i] = order[j];
+			order[j] = t;
+		}
 		for (int k = 0; k < ncmds; k++) {
-			struct cmd *c = &cmds[(first + k) % ncmds];
+			struct cmd *c = &cmds[order[k]];
 			double us = run_once(c, r);
 
 			if (r >= 0)
