@@ -33,6 +33,7 @@ impl Default for Line {
 }
 
 /// Digits of `v` in decimal, right-aligned in `d`; returns where they start.
+#[cold]
 fn digits(mut v: u64, d: &mut [u8; 20]) -> usize {
     let mut i = d.len();
     loop {
@@ -52,6 +53,7 @@ impl Line {
     }
 
     /// A message line for stderr, `nsinit: ` already in it.
+    #[cold]
     pub fn msg() -> Line {
         let mut l = Line::to(2);
         l.push_str(b"nsinit: ");
@@ -61,6 +63,7 @@ impl Line {
     /// A line for `fd`. (Out of line: its every caller would clear the
     /// buffer itself.)
     #[inline(never)]
+    #[cold]
     pub fn to(fd: i32) -> Line {
         Line {
             buf: [0; LINE],
@@ -70,6 +73,7 @@ impl Line {
         }
     }
 
+    #[cold]
     fn flush(&mut self) {
         if self.fd >= 0 && self.len > 0 {
             let _ = sys::write(self.fd, self.as_bytes());
@@ -78,6 +82,7 @@ impl Line {
         }
     }
 
+    #[cold]
     pub fn push_str(&mut self, s: &[u8]) -> &mut Self {
         if self.len + s.len() > LINE && self.fd >= 0 {
             self.flush();
@@ -98,12 +103,14 @@ impl Line {
         self.push_str(t.decode(&mut buf))
     }
 
+    #[cold]
     pub fn push_u64(&mut self, v: u64) -> &mut Self {
         let mut d = [0u8; 20];
         let i = digits(v, &mut d);
         self.push_str(d.get(i..).unwrap_or_default())
     }
 
+    #[cold]
     pub fn push_i64(&mut self, v: i64) -> &mut Self {
         if v < 0 {
             self.push_str(b"-");
@@ -112,6 +119,7 @@ impl Line {
     }
 
     /// `v` tenths as a number with one decimal: 1234 is `123.4`.
+    #[cold]
     pub fn push_tenths(&mut self, v: u64) -> &mut Self {
         self.push_u64(v / 10)
             .push_str(&[b'.', b'0' + (v % 10) as u8])
@@ -127,6 +135,7 @@ impl Line {
     }
 
     /// Spaces up to column `col`.
+    #[cold]
     pub fn pad(&mut self, col: usize) -> &mut Self {
         while self.len() < col {
             self.push_str(b" ");
@@ -136,6 +145,7 @@ impl Line {
 
     /// Spaces so that a piece of `width` bytes pushed next ends at column
     /// `end`; at least one.
+    #[cold]
     pub fn align_right(&mut self, end: usize, width: usize) -> &mut Self {
         self.push_str(b" ").pad(end.saturating_sub(width))
     }
@@ -174,11 +184,13 @@ impl Line {
     }
 
     /// Ends the line and writes it.
+    #[cold]
     pub fn end(&mut self) {
         self.push_str(b"\n").flush();
     }
 
     /// A message line: ends it and writes it to stderr.
+    #[cold]
     pub fn eprint(&mut self) {
         self.end();
     }
