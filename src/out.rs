@@ -33,7 +33,6 @@ impl Default for Line {
 }
 
 /// Digits of `v` in decimal, right-aligned in `d`; returns where they start.
-#[cold]
 fn digits(mut v: u64, d: &mut [u8; 20]) -> usize {
     let mut i = d.len();
     loop {
@@ -46,6 +45,11 @@ fn digits(mut v: u64, d: &mut [u8; 20]) -> usize {
     }
 }
 
+// Message lines are cold: errors, `-v`, `--help`, the benchmark's rows.
+// A user namespace's map line is not: `push_str`, `push_u64` and `digits`
+// stay with the start-up path, or a `-r` run would fault the cold pages
+// in through its CLONE_VM child. (The clock offsets' `push_i64` runs in
+// a fork-style child, whose pages are its own.)
 impl Line {
     /// A line kept in memory: `as_bytes` gives it.
     pub fn new() -> Line {
@@ -82,7 +86,6 @@ impl Line {
         }
     }
 
-    #[cold]
     pub fn push_str(&mut self, s: &[u8]) -> &mut Self {
         if self.len + s.len() > LINE && self.fd >= 0 {
             self.flush();
@@ -103,7 +106,6 @@ impl Line {
         self.push_str(t.decode(&mut buf))
     }
 
-    #[cold]
     pub fn push_u64(&mut self, v: u64) -> &mut Self {
         let mut d = [0u8; 20];
         let i = digits(v, &mut d);
