@@ -150,7 +150,11 @@ pub enum Parsed<'a> {
 
 /// The word after option `w`, which is word `i`, if there is one.
 #[cold]
-fn value<'a, A: Args<'a> + ?Sized>(args: &A, i: &mut usize, w: &'a [u8]) -> Result<Zstr<'a>, Usage<'a>> {
+fn value<'a, A: Args<'a> + ?Sized>(
+    args: &A,
+    i: &mut usize,
+    w: &'a [u8],
+) -> Result<Zstr<'a>, Usage<'a>> {
     *i += 1;
     if *i > args.count() {
         return usage(Misuse::NeedsArgument, w);
@@ -790,7 +794,11 @@ mod tests {
         }
         // The default cases are `none` and every kind alone.
         let names: Vec<&[u8]> = DEFAULT.split(|&b| b == 0).collect();
-        assert_eq!(names.len(), DEFAULT_COUNT + 1, "and an empty one after the last NUL");
+        assert_eq!(
+            names.len(),
+            DEFAULT_COUNT + 1,
+            "and an empty one after the last NUL"
+        );
         assert_eq!(names[0], b"none");
         for (d, kind) in names[1..].iter().zip(Kind::ALL) {
             assert_eq!(*d, kind.name());

@@ -138,7 +138,7 @@ pub fn supervise(s: &Supervisor) -> u8 {
     let mut code = exit_status(status);
     if s.command {
         if let Some(secs) = s.policy.grace {
-            grace(secs, s.pid1);
+            grace(secs, s.pid1, s.me);
         }
         if s.policy.remap[code as usize / 64] >> (code % 64) & 1 != 0 {
             code = 0;
@@ -224,7 +224,7 @@ fn resume(s: &Supervisor, job: &mut i32) {
 #[cold]
 #[inline(never)]
 fn command_group(s: &Supervisor, job: &mut i32) -> i32 {
-    if *job == 0 {
+    if *job == 0 && !proc_is_not_ours(s.me) {
         let mut path = Line::new();
         path.push_str(b"/proc/")
             .push_u64(s.child as u64)
@@ -245,6 +245,19 @@ fn command_group(s: &Supervisor, job: &mut i32) -> i32 {
         s.child
     } else {
         *job
+    }
+}
+
+/// Whether the /proc we see is another PID namespace's (mounted for an
+/// ancestor's, as under `unshare -pf` without `--mount-proc`): its PIDs are
+/// not ours to signal. (No /proc at all is not that: its absence says so
+/// itself where it is read.)
+#[cold]
+fn proc_is_not_ours(me: i32) -> bool {
+    let mut b = [0u8; 12];
+    match sys::readlink(cstr!("/proc/self"), &mut b) {
+        Ok(pid) => crate::out::parse_i64(pid.bytes()) != Some(me as i64),
+        Err(_) => false,
     }
 }
 
@@ -284,8 +297,17 @@ fn reap(s: &Supervisor, job: &mut i32) -> Option<i32> {
 /// and however they die: the work grows with their number, not its square.
 #[cold]
 #[inline(never)]
-fn grace(secs: u32, pid1: bool) {
+fn grace(secs: u32, pid1: bool, me: i32) {
     let deadline = sys::monotonic_ns() + secs as u64 * 1_000_000_000;
+    if !pid1 && proc_is_not_ours(me) {
+        // Its children lists hold that namespace's PIDs: sent to ours,
+        // a signal would reach some other process, or none, and the wait
+        // for the ones it missed would never end.
+        Line::msg()
+            .push_text(text!("--grace: cannot list our children: /proc is another PID namespace's; they are left running"))
+            .eprint();
+        return;
+    }
     if let Err(e) = terminate(pid1, TERM) {
         Line::msg()
             .push_text(text!("--grace: cannot list our children: "))

@@ -69,7 +69,7 @@ pub enum Op<'a> {
     /// elsewhere.
     Enter(Zstr<'a>),
     Leave,
-    /// Unless `/` was just made private, the proc mount point may still
+    /// Unless `/` was just made private or a slave, the proc mount point may still
     /// propagate to the caller's namespace: a proc mounted there would
     /// cover the caller's /proc with one that dies with our PID
     /// namespace. Make it private first (in it: `Enter`); on a directory
@@ -146,9 +146,19 @@ impl<'a> Op<'a> {
             Op::Chroot(dir) => sys::chroot(dir).map(drop),
             Op::Chdir(dir) => sys::chdir(dir).map(drop),
             Op::Enter(dir) => {
-                *back = rt::open(cstr!("."), k::O_PATH | k::O_DIRECTORY)?;
-                sys::chdir(dir).map(drop)
+                // Holding the way back takes search permission on where
+                // we are, and a descriptor: without either, the mounts
+                // name DIR by its path, as util-linux's unshare does.
+                if let Ok(fd) = rt::open(cstr!("."), k::O_PATH | k::O_DIRECTORY) {
+                    if let Err(e) = sys::chdir(dir) {
+                        let _ = sys::close(fd);
+                        return Err(e);
+                    }
+                    *back = fd;
+                }
+                Ok(())
             }
+            Op::Leave if *back < 0 => Ok(()),
             Op::Leave => {
                 let r = sys::fchdir(*back);
                 let _ = sys::close(*back);
@@ -206,7 +216,12 @@ pub fn each<'a>(cfg: &Config<'a>, f: &mut dyn FnMut(Op<'a>)) {
         f(Op::Chdir(dir));
     }
     if let Some(dir) = cfg.mount_proc {
-        if cfg.propagation != Propagation::Private {
+        // Under a private or slave `/`, no mount of ours propagates to
+        // the caller's namespace.
+        if matches!(
+            cfg.propagation,
+            Propagation::Shared | Propagation::Unchanged
+        ) {
             f(Op::Enter(dir));
             f(Op::ProcPrivate(dir));
             f(Op::MountProc(dir));
@@ -364,7 +379,12 @@ mod tests {
             steps(&["-T", "--map-user=0", "true"]),
             [UidMap, UnshareTime, SetnsTime]
         );
-        // The mount point of proc is made private unless / was.
+        // The mount point of proc is made private unless / was made
+        // private or a slave.
+        assert_eq!(
+            steps(&["--propagation=slave", "--mount-proc", "true"]),
+            [Propagation, MountProc]
+        );
         assert_eq!(
             steps(&["--propagation=shared", "--mount-proc", "true"]),
             [Propagation, Chdir, ProcPrivate, MountProc, Chdir]

@@ -574,6 +574,7 @@ pub fn set_iface_flags(sock: i32, name: &[u8], flags: u32) -> Result<usize> {
 /// `readlinkat(2)` relative to the working directory, into `buf`; the
 /// result gets a NUL so that it can be a path again (ENAMETOOLONG when
 /// there is no room for it).
+#[cold]
 pub fn readlink<'a>(path: Zstr, buf: &'a mut [u8]) -> Result<Zstr<'a>> {
     // SAFETY: path is NUL-terminated; the kernel writes at most buf.len()
     // bytes into a live slice.

@@ -408,6 +408,33 @@ fn tutorial_bug_regression_shared_root() {
 }
 
 #[test]
+fn mount_proc_without_a_way_back_names_dir_by_path() {
+    if !root() || !need("unshare") || !need("prlimit") || !need("setpriv") {
+        return;
+    }
+    // Entering DIR holds the way back open: that takes a descriptor and
+    // search permission on the working directory. Without either, nsinit
+    // still mounts proc (naming DIR by its path) and the caller's /proc
+    // stays alive. Under a slave /, no make-private is needed at all, so
+    // a DIR that is no mount point is fine.
+    let check = "readlink /proc/self >/dev/null && echo alive";
+    let cases = [
+        format!("prlimit --nofile=3:3 {NSINIT} --propagation=shared --mount-proc -- {NSINIT} bench --exit"),
+        format!("mkdir -p /tmp/nsinit-x && cd /tmp/nsinit-x && chmod 000 . && setpriv --reuid=65534 --regid=65534 --clear-groups {NSINIT} -r -p --propagation=unchanged --mount-proc -- true; s=$?; cd / && rmdir /tmp/nsinit-x; (exit $s)"),
+        format!("mkdir -p /tmp/nsinit-s && {NSINIT} -p --propagation=slave --mount-proc=/tmp/nsinit-s -- sh -c 'test -r /tmp/nsinit-s/self/status'; s=$?; rmdir /tmp/nsinit-s; (exit $s)"),
+    ];
+    for case in &cases {
+        let script = format!("mount --make-rshared / && {case} && {check}");
+        let r = sh("unshare", &["-m", "sh", "-c", &script]);
+        assert_eq!(
+            (r.status, r.stdout.as_str(), r.stderr.as_str()),
+            (0, "alive\n", ""),
+            "{case}"
+        );
+    }
+}
+
+#[test]
 fn propagation_options() {
     if !root() || !need("unshare") {
         return;

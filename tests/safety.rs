@@ -194,6 +194,29 @@ fn a_sigterm_during_the_grace_ends_it() {
 }
 
 #[test]
+fn grace_under_another_namespaces_proc_signals_no_stranger() {
+    if !root() || !need("unshare") {
+        return;
+    }
+    let m = marker();
+    // `unshare -pf` without --mount-proc: the /proc nsinit sees lists its
+    // children by the host's PIDs. Signalled as ours, they would reach
+    // strangers, and the wait for them would never end.
+    let script =
+        format!("{NSINIT} --grace=1 -- sh -c 'sleep {m} >/dev/null 2>&1 & exit 3'; echo status=$?");
+    let r = sh(
+        "timeout",
+        &["-s", "KILL", "20", "unshare", "-pf", "sh", "-c", &script],
+    );
+    // The PID namespace ended with its first process: nothing is left.
+    assert_none_left(&m);
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("status=3\n", "nsinit: --grace: cannot list our children: /proc is another PID namespace's; they are left running\n")
+    );
+}
+
+#[test]
 fn grace_without_proc_says_so() {
     if !root() || !need("unshare") {
         return;
